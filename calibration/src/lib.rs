@@ -1,0 +1,1 @@
+//! Calibration: camera model, homography, pitch model.

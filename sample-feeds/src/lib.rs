@@ -1,0 +1,1 @@
+//! Synthetic match generator (see README.md).
