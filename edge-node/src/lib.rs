@@ -1,1 +1,4 @@
-//! Edge node library.
+//! Touchline edge node: video sources, inference, tracking, records, journal and QUIC uplink.
+
+pub mod inference;
+pub mod video;
