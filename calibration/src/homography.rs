@@ -71,6 +71,9 @@ impl Homography {
                 return Err(HomographyError::NonFinite { index });
             }
         }
+        if is_collinear(image_px) || is_collinear(pitch_m) {
+            return Err(HomographyError::Degenerate);
+        }
         let src: Vector<Point2d> = image_px.iter().map(|p| Point2d::new(p.x, p.y)).collect();
         let dst: Vector<Point2d> = pitch_m.iter().map(|p| Point2d::new(p.x, p.y)).collect();
         let mut mask = Mat::default();
@@ -116,6 +119,20 @@ impl Homography {
     }
 }
 
+/// True when all points lie (numerically) on one line: the spread's minor axis is negligible.
+fn is_collinear(points: &[Point2<f64>]) -> bool {
+    let n = points.len() as f64;
+    let mean = points.iter().fold(nalgebra::Vector2::zeros(), |acc, p| acc + p.coords) / n;
+    let mut cov = nalgebra::Matrix2::zeros();
+    for p in points {
+        let d = p.coords - mean;
+        cov += d * d.transpose();
+    }
+    let eig = cov.symmetric_eigenvalues();
+    let (small, large) = (eig.min(), eig.max());
+    large <= 0.0 || small <= large * 1e-10
+}
+
 fn apply(m: &Matrix3<f64>, p: &Point2<f64>) -> Result<Point2<f64>, HomographyError> {
     let v = m * Vector3::new(p.x, p.y, 1.0);
     if v.z.abs() < 1e-12 {
@@ -138,6 +155,25 @@ mod tests {
         assert!(matches!(
             Homography::solve(&p, &p[..2]),
             Err(HomographyError::LengthMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn rejects_collinear_points() {
+        let line: Vec<_> = (0..6).map(|i| Point2::new(i as f64, 2.0 * i as f64)).collect();
+        let square = [
+            Point2::new(0.0, 0.0),
+            Point2::new(1.0, 0.0),
+            Point2::new(1.0, 1.0),
+            Point2::new(0.0, 1.0),
+            Point2::new(0.5, 0.5),
+            Point2::new(0.2, 0.7),
+        ];
+        assert!(is_collinear(&line));
+        assert!(!is_collinear(&square));
+        assert!(matches!(
+            Homography::solve(&line, &square),
+            Err(HomographyError::Degenerate)
         ));
     }
 

@@ -73,7 +73,7 @@ impl Default for DecodeConfig {
 /// One decoded frame.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Frame {
-    /// Presentation timestamp in the source's stream clock (ns from stream start).
+    /// Presentation time in the source's stream time (ns from the start of the stream).
     pub pts_ns: u64,
     /// Width in pixels.
     pub width_px: u32,
@@ -230,7 +230,15 @@ impl VideoReader {
         let caps = sample.caps().ok_or_else(|| sample_err("no caps"))?;
         let info = gst_video::VideoInfo::from_caps(caps).map_err(|_| sample_err("bad caps"))?;
         let buffer = sample.buffer().ok_or_else(|| sample_err("no buffer"))?;
-        let pts_ns = buffer.pts().map(|t| t.nseconds()).ok_or_else(|| sample_err("no pts"))?;
+        let pts = buffer.pts().ok_or_else(|| sample_err("no pts"))?;
+        // Stream time, not buffer PTS: containers shift PTS (B-frame delay, edit lists) and the
+        // segment undoes that, so the first frame of a file is at 0.
+        let pts_ns = sample
+            .segment()
+            .and_then(|s| s.downcast_ref::<gst::ClockTime>())
+            .and_then(|s| s.to_stream_time(pts))
+            .unwrap_or(pts)
+            .nseconds();
         let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(buffer, &info)
             .map_err(|_| sample_err("unmappable buffer"))?;
         let (width, height) = (info.width(), info.height());
