@@ -122,7 +122,10 @@ impl Homography {
 /// True when all points lie (numerically) on one line: the spread's minor axis is negligible.
 fn is_collinear(points: &[Point2<f64>]) -> bool {
     let n = points.len() as f64;
-    let mean = points.iter().fold(nalgebra::Vector2::zeros(), |acc, p| acc + p.coords) / n;
+    let mean = points
+        .iter()
+        .fold(nalgebra::Vector2::zeros(), |acc, p| acc + p.coords)
+        / n;
     let mut cov = nalgebra::Matrix2::zeros();
     for p in points {
         let d = p.coords - mean;
@@ -160,7 +163,9 @@ mod tests {
 
     #[test]
     fn rejects_collinear_points() {
-        let line: Vec<_> = (0..6).map(|i| Point2::new(i as f64, 2.0 * i as f64)).collect();
+        let line: Vec<_> = (0..6)
+            .map(|i| Point2::new(i as f64, 2.0 * i as f64))
+            .collect();
         let square = [
             Point2::new(0.0, 0.0),
             Point2::new(1.0, 0.0),

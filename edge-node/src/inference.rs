@@ -52,8 +52,12 @@ static ENVIRONMENT: Mutex<Option<(PathBuf, ort::environment::Environment)>> = Mu
 ///
 /// `explicit` overrides `ORT_DYLIB_PATH`. Calling again returns the loaded environment; a second,
 /// different path is ignored because a process can hold only one runtime.
-pub fn environment(explicit: Option<&Path>) -> Result<ort::environment::Environment, InferenceError> {
-    let mut slot = ENVIRONMENT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+pub fn environment(
+    explicit: Option<&Path>,
+) -> Result<ort::environment::Environment, InferenceError> {
+    let mut slot = ENVIRONMENT
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some((_, env)) = slot.as_ref() {
         return Ok(env.clone());
     }
@@ -98,7 +102,9 @@ pub struct OnnxModel {
 
 impl std::fmt::Debug for OnnxModel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OnnxModel").field("path", &self.path).finish()
+        f.debug_struct("OnnxModel")
+            .field("path", &self.path)
+            .finish()
     }
 }
 
@@ -123,12 +129,20 @@ impl OnnxModel {
 
     /// Names of the graph inputs, in order.
     pub fn input_names(&self) -> Vec<String> {
-        self.session.inputs().iter().map(|o| o.name().to_string()).collect()
+        self.session
+            .inputs()
+            .iter()
+            .map(|o| o.name().to_string())
+            .collect()
     }
 
     /// Names of the graph outputs, in order.
     pub fn output_names(&self) -> Vec<String> {
-        self.session.outputs().iter().map(|o| o.name().to_string()).collect()
+        self.session
+            .outputs()
+            .iter()
+            .map(|o| o.name().to_string())
+            .collect()
     }
 
     /// Runs the model on one f32 input tensor and copies every output out.
@@ -138,7 +152,10 @@ impl OnnxModel {
         shape: &[i64],
         data: Vec<f32>,
     ) -> Result<Vec<OutputF32>, InferenceError> {
-        let want = shape.iter().map(|d| (*d).max(0) as usize).product::<usize>();
+        let want = shape
+            .iter()
+            .map(|d| (*d).max(0) as usize)
+            .product::<usize>();
         if want != data.len() {
             return Err(InferenceError::InputSize {
                 shape: shape.to_vec(),

@@ -24,7 +24,9 @@ pub enum VideoError {
     #[error("video file {0} does not exist")]
     MissingFile(String),
     /// A pipeline element is missing (a GStreamer plugin package is not installed).
-    #[error("gstreamer element `{0}` is unavailable: install the GStreamer plugin that provides it")]
+    #[error(
+        "gstreamer element `{0}` is unavailable: install the GStreamer plugin that provides it"
+    )]
     MissingElement(&'static str),
     /// The pipeline refused to start or reported an error while running.
     #[error("video source {uri}: {message}")]
@@ -95,7 +97,9 @@ pub struct VideoReader {
 
 impl std::fmt::Debug for VideoReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VideoReader").field("uri", &self.uri).finish()
+        f.debug_struct("VideoReader")
+            .field("uri", &self.uri)
+            .finish()
     }
 }
 
@@ -119,10 +123,11 @@ impl VideoReader {
         let absolute = path
             .canonicalize()
             .map_err(|_| VideoError::MissingFile(path.display().to_string()))?;
-        let uri = gst::glib::filename_to_uri(&absolute, None).map_err(|e| VideoError::Pipeline {
-            uri: path.display().to_string(),
-            message: e.to_string(),
-        })?;
+        let uri =
+            gst::glib::filename_to_uri(&absolute, None).map_err(|e| VideoError::Pipeline {
+                uri: path.display().to_string(),
+                message: e.to_string(),
+            })?;
         Self::open_uri(uri.as_str(), config)
     }
 
@@ -193,7 +198,10 @@ impl VideoReader {
     pub fn next_frame(&mut self) -> Result<Option<Frame>, VideoError> {
         loop {
             self.check_bus()?;
-            if let Some(sample) = self.sink.try_pull_sample(gst::ClockTime::from_mseconds(100)) {
+            if let Some(sample) = self
+                .sink
+                .try_pull_sample(gst::ClockTime::from_mseconds(100))
+            {
                 return self.frame_from_sample(&sample).map(Some);
             }
             if self.sink.is_eos() {

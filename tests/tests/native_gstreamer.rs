@@ -28,7 +28,11 @@ fn decodes_every_frame_as_bgr_with_timestamps() -> anyhow::Result<()> {
     }
     // SMPTE bars: the top-left pixel is light grey/white-ish, not black, so pixels are real.
     let first = &frames[0].data;
-    assert!(first[0] > 150 && first[1] > 150 && first[2] > 150, "{:?}", &first[..3]);
+    assert!(
+        first[0] > 150 && first[1] > 150 && first[2] > 150,
+        "{:?}",
+        &first[..3]
+    );
     Ok(())
 }
 
@@ -48,7 +52,10 @@ fn scales_in_yuv_before_conversion() -> anyhow::Result<()> {
 
 #[test]
 fn missing_file_is_named() {
-    let err = VideoReader::open_file(std::path::Path::new("no/such/clip.mp4"), &DecodeConfig::default());
+    let err = VideoReader::open_file(
+        std::path::Path::new("no/such/clip.mp4"),
+        &DecodeConfig::default(),
+    );
     match err {
         Err(e @ VideoError::MissingFile(_)) => assert!(e.to_string().contains("no/such/clip.mp4")),
         other => panic!("expected MissingFile, got {other:?}"),
@@ -63,7 +70,9 @@ fn corrupt_file_is_a_pipeline_error_not_a_panic() -> anyhow::Result<()> {
     let mut reader = VideoReader::open_file(&path, &DecodeConfig::default())?;
     let result = reader.next_frame();
     match result {
-        Err(e @ VideoError::Pipeline { .. }) => assert!(e.to_string().contains("corrupt.mp4"), "{e}"),
+        Err(e @ VideoError::Pipeline { .. }) => {
+            assert!(e.to_string().contains("corrupt.mp4"), "{e}")
+        }
         other => panic!("expected a pipeline error, got {other:?}"),
     }
     Ok(())

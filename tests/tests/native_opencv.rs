@@ -34,8 +34,16 @@ fn homography_from_landmarks_reprojects() -> anyhow::Result<()> {
     let image_px: Vec<_> = pitch_m.iter().map(|p| project(&truth, p)).collect();
     let (h, fit) = Homography::solve(&image_px, &pitch_m)?;
     assert_eq!(fit.n_points, 7);
-    assert!(fit.rms_reprojection_px < 1e-3, "rms {}", fit.rms_reprojection_px);
-    assert!(fit.max_reprojection_px < 1e-3, "max {}", fit.max_reprojection_px);
+    assert!(
+        fit.rms_reprojection_px < 1e-3,
+        "rms {}",
+        fit.rms_reprojection_px
+    );
+    assert!(
+        fit.max_reprojection_px < 1e-3,
+        "max {}",
+        fit.max_reprojection_px
+    );
     // A point that was not used to solve (the penalty spot) maps both ways.
     let spot = Point2::new(-41.5, 0.0);
     let spot_px = project(&truth, &spot);
@@ -48,7 +56,9 @@ fn homography_from_landmarks_reprojects() -> anyhow::Result<()> {
 
 #[test]
 fn collinear_landmarks_are_rejected() {
-    let line: Vec<_> = (0..6).map(|i| Point2::new(i as f64, 2.0 * i as f64)).collect();
+    let line: Vec<_> = (0..6)
+        .map(|i| Point2::new(i as f64, 2.0 * i as f64))
+        .collect();
     let result = Homography::solve(&line, &line);
     assert!(
         matches!(result, Err(HomographyError::Degenerate)),

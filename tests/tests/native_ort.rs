@@ -29,7 +29,14 @@ fn wrong_input_size_is_a_typed_error() -> anyhow::Result<()> {
     let path = repo_root().join("models/fixtures/affine_relu.onnx");
     let mut model = OnnxModel::open(&path, 1)?;
     let err = model.run_f32("x", &[1, 4], vec![1.0; 3]);
-    assert!(matches!(err, Err(InferenceError::InputSize { want: 4, got: 3, .. })));
+    assert!(matches!(
+        err,
+        Err(InferenceError::InputSize {
+            want: 4,
+            got: 3,
+            ..
+        })
+    ));
     Ok(())
 }
 

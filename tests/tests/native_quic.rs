@@ -21,7 +21,9 @@ struct Pki {
 fn dev_pki() -> anyhow::Result<Pki> {
     let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params.distinguished_name.push(DnType::CommonName, "touchline test CA");
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "touchline test CA");
     let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate()?)?;
 
     let leaf = |names: Vec<String>, cn: &str| -> anyhow::Result<_> {
@@ -93,7 +95,9 @@ fn spawn_echo(endpoint: quinn::Endpoint) -> tokio::task::JoinHandle<usize> {
                 .unwrap_or(0);
             tokio::spawn(async move {
                 while let Ok((mut send, mut recv)) = conn.accept_bi().await {
-                    let Ok(body) = recv.read_to_end(1024).await else { break };
+                    let Ok(body) = recv.read_to_end(1024).await else {
+                        break;
+                    };
                     let mut reply = format!("certs={n_certs};").into_bytes();
                     reply.extend_from_slice(&body);
                     let _ = send.write_all(&reply).await;
@@ -121,12 +125,17 @@ async fn mutual_tls_echo_and_rejection() -> anyhow::Result<()> {
     let accept = spawn_echo(server.clone());
 
     let good = client(&pki, true)?;
-    let reply = tokio::time::timeout(Duration::from_secs(10), echo(&good, addr, b"hello")).await??;
+    let reply =
+        tokio::time::timeout(Duration::from_secs(10), echo(&good, addr, b"hello")).await??;
     assert_eq!(reply, b"certs=1;hello");
 
     let anonymous = client(&pki, false)?;
-    let refused = tokio::time::timeout(Duration::from_secs(10), echo(&anonymous, addr, b"sneaky")).await?;
-    assert!(refused.is_err(), "a client without a certificate must not get a reply");
+    let refused =
+        tokio::time::timeout(Duration::from_secs(10), echo(&anonymous, addr, b"sneaky")).await?;
+    assert!(
+        refused.is_err(),
+        "a client without a certificate must not get a reply"
+    );
 
     server.close(0u32.into(), b"done");
     let accepted = tokio::time::timeout(Duration::from_secs(10), accept).await??;
