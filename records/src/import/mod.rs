@@ -1,0 +1,1 @@
+//! Importers for third-party tracking formats (pure functions on `&str`).
