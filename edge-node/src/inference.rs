@@ -119,6 +119,9 @@ impl OnnxModel {
         let mut builder = Session::builder(&env)
             .map_err(model_err)?
             .with_intra_threads(intra_threads.max(1))
+            .map_err(|e| model_err(e.into()))?
+            // Legacy exports (initializers listed as inputs) warn once per tensor; keep logs useful.
+            .with_log_level(ort::logging::LogLevel::Error)
             .map_err(|e| model_err(e.into()))?;
         let session = builder.commit_from_file(path).map_err(model_err)?;
         Ok(Self {
@@ -134,6 +137,21 @@ impl OnnxModel {
             .iter()
             .map(|o| o.name().to_string())
             .collect()
+    }
+
+    /// Dimensions of a graph input (`-1` for symbolic ones), if it exists and is a tensor.
+    pub fn input_shape(&self, name: &str) -> Option<Vec<i64>> {
+        self.session
+            .inputs()
+            .iter()
+            .find(|o| o.name() == name)
+            .and_then(|o| o.dtype().tensor_shape())
+            .map(|shape| shape.to_vec())
+    }
+
+    /// The model file this session was loaded from.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Names of the graph outputs, in order.

@@ -1,4 +1,5 @@
 //! Touchline edge node: video sources, inference, tracking, records, journal and QUIC uplink.
 
+pub mod detect;
 pub mod inference;
 pub mod video;

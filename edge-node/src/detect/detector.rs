@@ -1,0 +1,267 @@
+//! The detector shell: one ONNX Runtime session, manifest-driven pre/post-processing.
+//! Blocking CPU work: run it on a dedicated worker thread (one `Detector` per worker).
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::decode::{decode, BoxPx, DecodeError};
+use super::kit::{classify, torso_colour, Kit};
+use super::manifest::{DetectorManifest, ManifestError, ObjectClass};
+use super::nms::{nms, Suppressible};
+use super::preprocess::{prepare, tiles, BgrFrame, CropPx, PreprocessError};
+use crate::inference::{InferenceError, OnnxModel};
+
+/// One detection in frame pixels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Detection {
+    /// Box in frame pixels.
+    pub box_px: BoxPx,
+    /// Confidence 0..1.
+    pub score: f32,
+    /// Touchline class (persons resolved to player/goalkeeper/referee by kit when kits are set).
+    pub class: ObjectClass,
+    /// Team from the kit match, when known.
+    pub team: Option<u8>,
+    /// The model's own class id.
+    pub model_class_id: usize,
+}
+
+impl Suppressible for Detection {
+    fn nms_box(&self) -> BoxPx {
+        self.box_px
+    }
+    fn nms_score(&self) -> f32 {
+        self.score
+    }
+    fn nms_key(&self) -> u32 {
+        // Persons of every role suppress each other; the ball only suppresses balls.
+        u32::from(self.class == ObjectClass::Ball)
+    }
+}
+
+/// Why the detector could not start or run.
+#[derive(Debug, thiserror::Error)]
+pub enum DetectorError {
+    /// The manifest is unreadable or invalid.
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    /// The model file named by the manifest is missing.
+    #[error("model file {path} (from manifest {manifest}) does not exist")]
+    MissingModel { path: PathBuf, manifest: String },
+    /// The model file's SHA-256 differs from the manifest's.
+    #[error("model file {path} has sha256 {actual}, manifest {manifest} says {expected}")]
+    Checksum {
+        path: PathBuf,
+        manifest: String,
+        expected: String,
+        actual: String,
+    },
+    /// The ONNX session disagrees with the manifest.
+    #[error("model {path} does not match manifest {manifest}: {message}")]
+    Mismatch {
+        path: PathBuf,
+        manifest: String,
+        message: String,
+    },
+    /// Loading or running the model failed.
+    #[error(transparent)]
+    Inference(#[from] InferenceError),
+    /// The frame could not be prepared.
+    #[error(transparent)]
+    Preprocess(#[from] PreprocessError),
+    /// The output did not fit the manifest's layout.
+    #[error("model {name}: {source}")]
+    Decode { name: String, source: DecodeError },
+}
+
+/// Lower-case hex SHA-256 of a file.
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let bytes = std::fs::read(path)?;
+    Ok(format!("{:x}", Sha256::digest(&bytes)))
+}
+
+/// A manifest-driven detector.
+pub struct Detector {
+    manifest: DetectorManifest,
+    model: OnnxModel,
+    kits: Vec<Kit>,
+    tensor: Vec<f32>,
+}
+
+impl std::fmt::Debug for Detector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Detector")
+            .field("manifest", &self.manifest.name)
+            .finish()
+    }
+}
+
+impl Detector {
+    /// Loads the manifest, verifies the model file (existence, sha256) and the session (input
+    /// name and shape), and refuses any mismatch.
+    pub fn open(
+        manifest_path: &Path,
+        intra_threads: usize,
+        kits: Vec<Kit>,
+    ) -> Result<Self, DetectorError> {
+        let manifest = DetectorManifest::load(manifest_path)?;
+        Self::with_manifest(
+            manifest,
+            &manifest_path.display().to_string(),
+            intra_threads,
+            kits,
+        )
+    }
+
+    /// As [`Detector::open`] with an already parsed manifest (`origin` names it in errors).
+    pub fn with_manifest(
+        manifest: DetectorManifest,
+        origin: &str,
+        intra_threads: usize,
+        kits: Vec<Kit>,
+    ) -> Result<Self, DetectorError> {
+        let path = manifest.model_path();
+        if !path.is_file() {
+            return Err(DetectorError::MissingModel {
+                path,
+                manifest: origin.to_string(),
+            });
+        }
+        if let Some(expected) = &manifest.sha256 {
+            let actual = sha256_file(&path).map_err(|_| DetectorError::MissingModel {
+                path: path.clone(),
+                manifest: origin.to_string(),
+            })?;
+            if !actual.eq_ignore_ascii_case(expected) {
+                return Err(DetectorError::Checksum {
+                    path,
+                    manifest: origin.to_string(),
+                    expected: expected.clone(),
+                    actual,
+                });
+            }
+        }
+        let model = OnnxModel::open(&path, intra_threads)?;
+        let mismatch = |message: String| DetectorError::Mismatch {
+            path: path.clone(),
+            manifest: origin.to_string(),
+            message,
+        };
+        let Some(shape) = model.input_shape(&manifest.input.name) else {
+            return Err(mismatch(format!(
+                "the model has no tensor input named {:?} (inputs: {:?})",
+                manifest.input.name,
+                model.input_names().into_iter().take(4).collect::<Vec<_>>()
+            )));
+        };
+        let fits = shape.len() == 4
+            && shape
+                .iter()
+                .zip(manifest.input.shape)
+                .all(|(m, want)| *m < 0 || *m == want);
+        if !fits {
+            return Err(mismatch(format!(
+                "input {:?} has shape {shape:?}, manifest says {:?}",
+                manifest.input.name, manifest.input.shape
+            )));
+        }
+        Ok(Self {
+            manifest,
+            model,
+            kits,
+            tensor: Vec::new(),
+        })
+    }
+
+    /// The manifest in use.
+    pub fn manifest(&self) -> &DetectorManifest {
+        &self.manifest
+    }
+
+    /// Crops the detector runs for a frame of this size: the full frame, or tiles (+ full frame).
+    pub fn crops(&self, width: u32, height: u32) -> Vec<CropPx> {
+        let full = CropPx {
+            x: 0,
+            y: 0,
+            width,
+            height,
+        };
+        match &self.manifest.tiling {
+            None => vec![full],
+            Some(t) => {
+                let mut crops = tiles(width, height, t.cols, t.rows, t.overlap);
+                if t.include_full_frame {
+                    crops.push(full);
+                }
+                crops
+            }
+        }
+    }
+
+    /// Detects objects in a BGR frame.
+    pub fn detect(&mut self, frame: &BgrFrame<'_>) -> Result<Vec<Detection>, DetectorError> {
+        let thresholds = self.manifest.thresholds;
+        let min_score = thresholds.score.min(thresholds.ball_score);
+        let (in_w, in_h) = self.manifest.input_size_px();
+        let mut found = Vec::new();
+        for crop in self.crops(frame.width, frame.height) {
+            let transform = prepare(frame, crop, &self.manifest.input, &mut self.tensor)?;
+            let data = std::mem::take(&mut self.tensor);
+            let outputs =
+                self.model
+                    .run_f32(&self.manifest.input.name, &self.manifest.input.shape, data)?;
+            let raw = decode(
+                &self.manifest.output,
+                &outputs,
+                in_w,
+                in_h,
+                self.manifest.classes.len(),
+                min_score,
+            )
+            .map_err(|source| DetectorError::Decode {
+                name: self.manifest.name.clone(),
+                source,
+            })?;
+            for r in raw {
+                let Some(class) = self.manifest.map_class(r.class_id) else {
+                    continue;
+                };
+                let threshold = if class == ObjectClass::Ball {
+                    thresholds.ball_score
+                } else {
+                    thresholds.score
+                };
+                if r.score < threshold {
+                    continue;
+                }
+                let b = transform.to_frame(&r.box_px);
+                let clipped = BoxPx {
+                    x1: b.x1.max(0.0),
+                    y1: b.y1.max(0.0),
+                    x2: b.x2.min(frame.width as f32),
+                    y2: b.y2.min(frame.height as f32),
+                };
+                if clipped.area() <= 0.0 {
+                    continue;
+                }
+                found.push(Detection {
+                    box_px: clipped,
+                    score: r.score,
+                    class,
+                    team: None,
+                    model_class_id: r.class_id,
+                });
+            }
+        }
+        let mut kept = nms(found, thresholds.nms_iou);
+        for d in &mut kept {
+            if d.class == ObjectClass::Person {
+                let m = classify(torso_colour(frame, &d.box_px), &self.kits);
+                d.class = m.class;
+                d.team = m.team;
+            }
+        }
+        Ok(kept)
+    }
+}

@@ -1,0 +1,17 @@
+//! Object detection: manifest-described ONNX detectors, preprocessing, output decoders, NMS,
+//! class mapping (COCO person → player/referee by kit colour) and optional tiling.
+//!
+//! The pure parts (`decode`, `nms`, `kit`, geometry) take plain slices and are unit-tested with
+//! synthetic tensors; [`Detector`] is the shell that owns one ONNX Runtime session and is run on a
+//! dedicated worker thread (one session per worker).
+
+pub mod decode;
+pub mod detector;
+pub mod kit;
+pub mod manifest;
+pub mod nms;
+pub mod preprocess;
+
+pub use decode::{BoxPx, RawDetection};
+pub use detector::{Detection, Detector, DetectorError};
+pub use manifest::{DetectorManifest, ManifestError, ObjectClass, OutputLayout};
