@@ -1,0 +1,633 @@
+//! ByteTrack-class multi-object tracker for people (players, goalkeepers, referees), plus a
+//! single-hypothesis [`BallTracker`].
+//!
+//! # State space
+//! Every track carries up to two constant-velocity Kalman filters ([`CvKalman`], state
+//! `[x, y, vx, vy]`):
+//! - **pitch** (`pitch_m`, metres on the ground plane): started and updated from detections that
+//!   carry a foot point. This is the primary space: on the ground plane a player's motion is close
+//!   to constant velocity and distances mean the same thing everywhere in the picture, whereas image
+//!   motion and box sizes change with perspective and camera zoom.
+//! - **image** (`image_px`, box centre): always present; box width/height are smoothed separately.
+//!   Used for association when a detection or the track has no pitch position (uncalibrated camera,
+//!   foot point off the ground plane).
+//!
+//! Predictions are time-aware: `dt` is the difference of the `now_ns` match-clock timestamps given to
+//! [`Tracker::update`], never a frame count, so dropped frames and variable frame rates are handled.
+//!
+//! # Association (per frame)
+//! 1. Detections with non-finite values or empty boxes are rejected (counted in
+//!    [`TrackerFrame::rejected_detections`]); ball detections are ignored (feed them to
+//!    [`BallTracker`]); detections below `low_score` are dropped; the rest are split into high
+//!    (`score >= high_score`) and low.
+//! 2. Stage 1: high detections vs confirmed tracks (tracked and lost).
+//! 3. Stage 2: low detections vs confirmed tracks that were matched in the previous frame and are
+//!    still unmatched, with gates shrunk by `low_score_gate_scale`.
+//! 4. Stage 3: remaining high detections vs tentative tracks.
+//! 5. Unmatched tentative tracks are deleted; confirmed tracks unmatched for more than `max_lost_s`
+//!    are deleted; remaining high detections with `score >= new_track_score` start tentative tracks,
+//!    confirmed after `confirm_hits` matched frames.
+//!
+//! Each stage is one Hungarian assignment (`pathfinding`'s Kuhn–Munkres) maximising
+//! `Σ (1 − cost)` over gated pairs, which equals minimising the cost with an unmatched cost of 1.
+//! Cost of a (track, detection) pair:
+//! - both have pitch positions: `d / max_gate_m`, with `d` the distance (m) from the track's
+//!   predicted position; allowed only if `d < min(gate_m + gate_growth_mps · t_unseen, max_gate_m)`
+//!   (× `low_score_gate_scale` in stage 2), `t_unseen` being the time since the track's last update;
+//! - otherwise: `1 − IoU` of the predicted box and the detection box, allowed only if
+//!   `IoU > min_iou` (stage 2: `1 − IoU < (1 − min_iou) · low_score_gate_scale`).
+//!
+//! A common normaliser (`max_gate_m`) keeps an uncertain lost track from beating a tracked one at the
+//! same distance. Pairs of incompatible classes are never matched: classes must be equal, except
+//! that players and goalkeepers are interchangeable when `goalkeeper_player_compatible` is set (a
+//! track's reported class is then the majority of its matched detections).
+
+mod ball;
+
+pub use ball::{BallConfig, BallFrame, BallOutput, BallState, BallTracker};
+
+use nalgebra::{Point2, Vector2};
+use serde::{Deserialize, Serialize};
+
+use crate::assign::max_weight_pairs;
+use crate::kalman::CvKalman;
+use crate::types::{Detection, ImageBox, ObjectClass};
+
+/// Errors of the trackers.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TrackerError {
+    /// A frame's timestamp is older than the previous frame's.
+    #[error("timestamp went backwards: {now_ns} ns after {last_ns} ns")]
+    TimeWentBackwards {
+        /// The previous frame's timestamp.
+        last_ns: i64,
+        /// The rejected timestamp.
+        now_ns: i64,
+    },
+    /// A config value is out of range.
+    #[error("invalid tracker config: `{field}` {reason}")]
+    InvalidConfig {
+        /// The field's name.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+}
+
+/// Configuration of [`Tracker`]. All fields have defaults; unknown fields are rejected.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrackerConfig {
+    /// Detections at or above this score take part in stage 1 and may start tracks.
+    pub high_score: f32,
+    /// Detections below this score are dropped; between `low_score` and `high_score` they only
+    /// take part in stage 2.
+    pub low_score: f32,
+    /// Minimum score for an unmatched detection to start a new (tentative) track.
+    pub new_track_score: f32,
+    /// Matched frames (including the first) before a tentative track is confirmed and reported.
+    pub confirm_hits: u32,
+    /// How long (s) a confirmed track survives without a match before it is deleted.
+    pub max_lost_s: f64,
+    /// Unmatched for up to this long (s), a track is reported as [`TrackState::Predicted`]; after
+    /// that as [`TrackState::Lost`] until `max_lost_s`.
+    pub predicted_max_s: f64,
+    /// Base pitch gate (m) for a track updated in the previous frame.
+    pub gate_m: f64,
+    /// Growth of the pitch gate (m per second since the track's last update).
+    pub gate_growth_mps: f64,
+    /// Upper bound of the pitch gate (m); also the cost normaliser.
+    pub max_gate_m: f64,
+    /// Minimum IoU for image-space association.
+    pub min_iou: f32,
+    /// Gate scale for stage 2 (low-score detections), in `(0, 1]`.
+    pub low_score_gate_scale: f64,
+    /// Foot point measurement noise, std (m).
+    pub measurement_std_m: f64,
+    /// Pitch process noise: acceleration std (m/s²).
+    pub accel_std_mps2: f64,
+    /// Velocity std (m/s) of a new track.
+    pub initial_speed_std_mps: f64,
+    /// Image measurement noise std, as a fraction of the box height.
+    pub image_measurement_std_rel: f64,
+    /// Image process noise: acceleration std in box heights per s².
+    pub image_accel_std_rel: f64,
+    /// Players and goalkeepers may be associated with each other.
+    pub goalkeeper_player_compatible: bool,
+}
+
+impl Default for TrackerConfig {
+    fn default() -> Self {
+        TrackerConfig {
+            high_score: 0.5,
+            low_score: 0.1,
+            new_track_score: 0.6,
+            confirm_hits: 3,
+            max_lost_s: 2.0,
+            predicted_max_s: 0.5,
+            gate_m: 1.5,
+            gate_growth_mps: 4.0,
+            max_gate_m: 6.0,
+            min_iou: 0.2,
+            low_score_gate_scale: 0.7,
+            measurement_std_m: 0.3,
+            accel_std_mps2: 4.0,
+            initial_speed_std_mps: 4.0,
+            image_measurement_std_rel: 0.05,
+            image_accel_std_rel: 2.0,
+            goalkeeper_player_compatible: true,
+        }
+    }
+}
+
+pub(crate) fn check(
+    ok: bool,
+    field: &'static str,
+    reason: &'static str,
+) -> Result<(), TrackerError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(TrackerError::InvalidConfig { field, reason })
+    }
+}
+
+pub(crate) fn positive(v: f64) -> bool {
+    v.is_finite() && v > 0.0
+}
+
+impl TrackerConfig {
+    /// Checks ranges and orderings; [`Tracker::new`] calls it.
+    pub fn validate(&self) -> Result<(), TrackerError> {
+        let unit = |v: f32| v.is_finite() && (0.0..=1.0).contains(&v);
+        check(unit(self.low_score), "low_score", "must be in [0, 1]")?;
+        check(unit(self.high_score), "high_score", "must be in [0, 1]")?;
+        check(
+            unit(self.new_track_score),
+            "new_track_score",
+            "must be in [0, 1]",
+        )?;
+        check(
+            self.low_score <= self.high_score,
+            "low_score",
+            "must not exceed high_score",
+        )?;
+        check(
+            self.new_track_score >= self.high_score,
+            "new_track_score",
+            "must be at least high_score",
+        )?;
+        check(self.confirm_hits >= 1, "confirm_hits", "must be at least 1")?;
+        check(positive(self.max_lost_s), "max_lost_s", "must be positive")?;
+        check(
+            self.predicted_max_s.is_finite()
+                && (0.0..=self.max_lost_s).contains(&self.predicted_max_s),
+            "predicted_max_s",
+            "must be in [0, max_lost_s]",
+        )?;
+        check(positive(self.gate_m), "gate_m", "must be positive")?;
+        check(
+            self.gate_growth_mps.is_finite() && self.gate_growth_mps >= 0.0,
+            "gate_growth_mps",
+            "must be non-negative",
+        )?;
+        check(
+            positive(self.max_gate_m) && self.max_gate_m >= self.gate_m,
+            "max_gate_m",
+            "must be at least gate_m",
+        )?;
+        check(
+            self.min_iou.is_finite() && (0.0..1.0).contains(&self.min_iou),
+            "min_iou",
+            "must be in [0, 1)",
+        )?;
+        check(
+            positive(self.low_score_gate_scale) && self.low_score_gate_scale <= 1.0,
+            "low_score_gate_scale",
+            "must be in (0, 1]",
+        )?;
+        check(
+            positive(self.measurement_std_m),
+            "measurement_std_m",
+            "must be positive",
+        )?;
+        check(
+            positive(self.accel_std_mps2),
+            "accel_std_mps2",
+            "must be positive",
+        )?;
+        check(
+            positive(self.initial_speed_std_mps),
+            "initial_speed_std_mps",
+            "must be positive",
+        )?;
+        check(
+            positive(self.image_measurement_std_rel),
+            "image_measurement_std_rel",
+            "must be positive",
+        )?;
+        check(
+            positive(self.image_accel_std_rel),
+            "image_accel_std_rel",
+            "must be positive",
+        )?;
+        Ok(())
+    }
+}
+
+/// Reported state of a track.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrackState {
+    /// Matched to a detection in this frame; position is the filtered estimate.
+    Confirmed,
+    /// Not matched in this frame, unseen for at most `predicted_max_s`: position is the Kalman
+    /// prediction.
+    Predicted,
+    /// Unseen for longer than `predicted_max_s` (kept until `max_lost_s` so the id survives an
+    /// occlusion); position is an increasingly uncertain prediction.
+    Lost,
+}
+
+/// One reported track in one frame.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrackOutput {
+    /// Stable id, unique for the tracker's lifetime, starting at 1.
+    pub track_id: u32,
+    /// Majority class of the matched detections.
+    pub class: ObjectClass,
+    /// Confirmed, predicted or lost.
+    pub state: TrackState,
+    /// Ground position in pitch metres (`None` if the track never had a foot point).
+    pub pitch_m: Option<Point2<f64>>,
+    /// Ground velocity in m/s (`None` if the track never had a foot point).
+    pub velocity_mps: Option<Vector2<f64>>,
+    /// Box in image pixels (filtered, or predicted when unmatched).
+    pub image_box_px: ImageBox,
+    /// Score of the last matched detection.
+    pub score: f32,
+    /// Matched frames so far.
+    pub hits: u32,
+    /// Match-clock time of the last matched detection.
+    pub last_seen_ns: i64,
+}
+
+/// The result of one [`Tracker::update`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrackerFrame {
+    /// The frame's match-clock time.
+    pub now_ns: i64,
+    /// Confirmed tracks (tentative ones are not reported), by ascending id.
+    pub tracks: Vec<TrackOutput>,
+    /// Detections ignored for non-finite values or empty boxes.
+    pub rejected_detections: u32,
+}
+
+/// Box size smoothing: new size = (1 − a) · old + a · measured.
+const SIZE_SMOOTHING: f64 = 0.5;
+
+#[derive(Clone, Debug)]
+struct Track {
+    id: u32,
+    class_hits: [u32; 4],
+    class: ObjectClass,
+    pitch: Option<CvKalman>,
+    image: CvKalman,
+    size_px: (f64, f64),
+    hits: u32,
+    confirmed: bool,
+    last_update_ns: i64,
+    score: f32,
+    matched: bool,
+    matched_prev: bool,
+}
+
+impl Track {
+    fn predicted_box(&self) -> ImageBox {
+        let c = self.image.position();
+        ImageBox::from_center_size(
+            c.x as f32,
+            c.y as f32,
+            self.size_px.0 as f32,
+            self.size_px.1 as f32,
+        )
+    }
+}
+
+fn box_center(b: &ImageBox) -> Point2<f64> {
+    let (cx, cy) = b.center();
+    Point2::new(f64::from(cx), f64::from(cy))
+}
+
+fn seconds(ns: i64) -> f64 {
+    ns as f64 * 1e-9
+}
+
+/// ByteTrack-class multi-object tracker; see the [module docs](self) for the algorithm.
+///
+/// Sans-IO: [`Tracker::update`] takes the frame's match-clock time and its detections and returns
+/// the tracks; nothing else moves the state.
+#[derive(Clone, Debug)]
+pub struct Tracker {
+    config: TrackerConfig,
+    tracks: Vec<Track>,
+    next_id: u32,
+    last_now_ns: Option<i64>,
+}
+
+impl Tracker {
+    /// A tracker with a validated config.
+    pub fn new(config: TrackerConfig) -> Result<Self, TrackerError> {
+        config.validate()?;
+        Ok(Tracker {
+            config,
+            tracks: Vec::new(),
+            next_id: 1,
+            last_now_ns: None,
+        })
+    }
+
+    /// The config in use.
+    pub fn config(&self) -> &TrackerConfig {
+        &self.config
+    }
+
+    /// Tracks held, including tentative and lost ones.
+    pub fn live_tracks(&self) -> usize {
+        self.tracks.len()
+    }
+
+    /// Forgets all tracks and the clock; ids keep counting up.
+    pub fn reset(&mut self) {
+        self.tracks.clear();
+        self.last_now_ns = None;
+    }
+
+    fn compatible(&self, a: ObjectClass, b: ObjectClass) -> bool {
+        a == b
+            || (self.config.goalkeeper_player_compatible
+                && matches!(
+                    (a, b),
+                    (ObjectClass::Player, ObjectClass::Goalkeeper)
+                        | (ObjectClass::Goalkeeper, ObjectClass::Player)
+                ))
+    }
+
+    /// Association cost in `[0, 1)`, or `None` when the pair is gated out.
+    fn cost(&self, track: &Track, det: &Detection, now_ns: i64, gate_scale: f64) -> Option<f64> {
+        if !self.compatible(track.class, det.class) {
+            return None;
+        }
+        let c = &self.config;
+        match (&track.pitch, &det.foot_pitch_m) {
+            (Some(kf), Some(foot)) => {
+                let unseen_s = seconds(now_ns.saturating_sub(track.last_update_ns)).max(0.0);
+                let gate = (c.gate_m + c.gate_growth_mps * unseen_s).min(c.max_gate_m) * gate_scale;
+                let d = (kf.position() - foot).norm();
+                (d < gate).then(|| d / c.max_gate_m)
+            }
+            _ => {
+                let iou = f64::from(track.predicted_box().iou(&det.image_box_px));
+                let max_cost = (1.0 - f64::from(c.min_iou)) * gate_scale;
+                let cost = 1.0 - iou;
+                (cost < max_cost).then_some(cost)
+            }
+        }
+    }
+
+    /// Matches `dets` (indices into `all`) to `tracks` (indices into `self.tracks`); returns
+    /// `(track index, detection index)` pairs.
+    fn associate(
+        &self,
+        track_idx: &[usize],
+        det_idx: &[usize],
+        all: &[Detection],
+        now_ns: i64,
+        gate_scale: f64,
+    ) -> Vec<(usize, usize)> {
+        if track_idx.is_empty() || det_idx.is_empty() {
+            return Vec::new();
+        }
+        let mut weights = Vec::with_capacity(track_idx.len() * det_idx.len());
+        for &t in track_idx {
+            for &d in det_idx {
+                let w = self
+                    .cost(&self.tracks[t], &all[d], now_ns, gate_scale)
+                    .map_or(0.0, |cost| 1.0 - cost);
+                weights.push(w);
+            }
+        }
+        max_weight_pairs(track_idx.len(), det_idx.len(), &weights)
+            .into_iter()
+            .map(|(r, c)| (track_idx[r], det_idx[c]))
+            .collect()
+    }
+
+    fn apply_match(&mut self, t: usize, det: &Detection, now_ns: i64) {
+        let c = &self.config;
+        let track = &mut self.tracks[t];
+        track.class_hits[det.class.index()] += 1;
+        let best = ObjectClass::ALL
+            .iter()
+            .copied()
+            .max_by_key(|k| (track.class_hits[k.index()], *k == track.class));
+        if let Some(best) = best {
+            track.class = best;
+        }
+        if let Some(foot) = det.foot_pitch_m {
+            match &mut track.pitch {
+                Some(kf) => {
+                    kf.update(&foot, c.measurement_std_m);
+                }
+                None => {
+                    track.pitch = Some(CvKalman::new(
+                        foot,
+                        c.measurement_std_m,
+                        c.initial_speed_std_mps,
+                    ));
+                }
+            }
+        }
+        let h = f64::from(det.image_box_px.height());
+        let w = f64::from(det.image_box_px.width());
+        track.image.update(
+            &box_center(&det.image_box_px),
+            c.image_measurement_std_rel * h,
+        );
+        track.size_px = (
+            (1.0 - SIZE_SMOOTHING) * track.size_px.0 + SIZE_SMOOTHING * w,
+            (1.0 - SIZE_SMOOTHING) * track.size_px.1 + SIZE_SMOOTHING * h,
+        );
+        track.hits = track.hits.saturating_add(1);
+        if track.hits >= c.confirm_hits {
+            track.confirmed = true;
+        }
+        track.last_update_ns = now_ns;
+        track.score = det.score;
+        track.matched = true;
+    }
+
+    fn start_track(&mut self, det: &Detection, now_ns: i64) {
+        let c = &self.config;
+        let h = f64::from(det.image_box_px.height());
+        let w = f64::from(det.image_box_px.width());
+        let mut class_hits = [0; 4];
+        class_hits[det.class.index()] = 1;
+        let track = Track {
+            id: self.next_id,
+            class_hits,
+            class: det.class,
+            pitch: det
+                .foot_pitch_m
+                .map(|foot| CvKalman::new(foot, c.measurement_std_m, c.initial_speed_std_mps)),
+            image: CvKalman::new(
+                box_center(&det.image_box_px),
+                c.image_measurement_std_rel * h,
+                h,
+            ),
+            size_px: (w, h),
+            hits: 1,
+            confirmed: c.confirm_hits <= 1,
+            last_update_ns: now_ns,
+            score: det.score,
+            matched: true,
+            matched_prev: false,
+        };
+        self.next_id = self.next_id.checked_add(1).unwrap_or(1);
+        self.tracks.push(track);
+    }
+
+    /// Advances to `now_ns` (match clock, ns) and associates this frame's detections.
+    ///
+    /// Errors only if `now_ns` is older than the previous call's (the state is then unchanged).
+    /// Equal timestamps are allowed (no prediction happens).
+    pub fn update(
+        &mut self,
+        now_ns: i64,
+        detections: &[Detection],
+    ) -> Result<TrackerFrame, TrackerError> {
+        if let Some(last_ns) = self.last_now_ns {
+            if now_ns < last_ns {
+                return Err(TrackerError::TimeWentBackwards { last_ns, now_ns });
+            }
+        }
+        let dt_s = self
+            .last_now_ns
+            .map_or(0.0, |last| seconds(now_ns.saturating_sub(last)));
+        self.last_now_ns = Some(now_ns);
+
+        let c = self.config.clone();
+        for track in &mut self.tracks {
+            if let Some(kf) = &mut track.pitch {
+                kf.predict(dt_s, c.accel_std_mps2);
+            }
+            track
+                .image
+                .predict(dt_s, c.image_accel_std_rel * track.size_px.1);
+            track.matched_prev = track.matched;
+            track.matched = false;
+        }
+
+        let mut rejected = 0u32;
+        let mut high = Vec::new();
+        let mut low = Vec::new();
+        for (i, det) in detections.iter().enumerate() {
+            if !det.is_valid() {
+                rejected = rejected.saturating_add(1);
+            } else if det.class == ObjectClass::Ball || det.score < c.low_score {
+                continue;
+            } else if det.score >= c.high_score {
+                high.push(i);
+            } else {
+                low.push(i);
+            }
+        }
+
+        // Stage 1: high detections vs confirmed tracks (tracked or lost).
+        let confirmed: Vec<usize> = (0..self.tracks.len())
+            .filter(|&t| self.tracks[t].confirmed)
+            .collect();
+        let pairs = self.associate(&confirmed, &high, detections, now_ns, 1.0);
+        let mut det_used = vec![false; detections.len()];
+        for &(t, d) in &pairs {
+            self.apply_match(t, &detections[d], now_ns);
+            det_used[d] = true;
+        }
+
+        // Stage 2: low detections vs confirmed tracks tracked in the previous frame.
+        let remaining: Vec<usize> = confirmed
+            .iter()
+            .copied()
+            .filter(|&t| !self.tracks[t].matched && self.tracks[t].matched_prev)
+            .collect();
+        let pairs = self.associate(&remaining, &low, detections, now_ns, c.low_score_gate_scale);
+        for &(t, d) in &pairs {
+            self.apply_match(t, &detections[d], now_ns);
+        }
+
+        // Stage 3: remaining high detections vs tentative tracks.
+        let tentative: Vec<usize> = (0..self.tracks.len())
+            .filter(|&t| !self.tracks[t].confirmed)
+            .collect();
+        let high_left: Vec<usize> = high.iter().copied().filter(|&d| !det_used[d]).collect();
+        let pairs = self.associate(&tentative, &high_left, detections, now_ns, 1.0);
+        for &(t, d) in &pairs {
+            self.apply_match(t, &detections[d], now_ns);
+            det_used[d] = true;
+        }
+
+        // Lifecycle: drop unmatched tentative tracks and confirmed ones unseen for too long.
+        let max_lost_ns = (c.max_lost_s * 1e9) as i64;
+        self.tracks.retain(|t| {
+            if t.matched {
+                true
+            } else if !t.confirmed {
+                false
+            } else {
+                now_ns.saturating_sub(t.last_update_ns) <= max_lost_ns
+            }
+        });
+
+        // Births.
+        for &d in &high {
+            if !det_used[d] && detections[d].score >= c.new_track_score {
+                self.start_track(&detections[d], now_ns);
+            }
+        }
+
+        let predicted_max_ns = (c.predicted_max_s * 1e9) as i64;
+        let tracks = self
+            .tracks
+            .iter()
+            .filter(|t| t.confirmed)
+            .map(|t| {
+                let state = if t.matched {
+                    TrackState::Confirmed
+                } else if now_ns.saturating_sub(t.last_update_ns) <= predicted_max_ns {
+                    TrackState::Predicted
+                } else {
+                    TrackState::Lost
+                };
+                TrackOutput {
+                    track_id: t.id,
+                    class: t.class,
+                    state,
+                    pitch_m: t.pitch.as_ref().map(CvKalman::position),
+                    velocity_mps: t.pitch.as_ref().map(CvKalman::velocity),
+                    image_box_px: t.predicted_box(),
+                    score: t.score,
+                    hits: t.hits,
+                    last_seen_ns: t.last_update_ns,
+                }
+            })
+            .collect();
+        Ok(TrackerFrame {
+            now_ns,
+            tracks,
+            rejected_detections: rejected,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;
