@@ -4,9 +4,10 @@
 //! Frames: `pitch_m` is metres with the origin at the pitch centre, x along the length, y across,
 //! z up; `image_px` is pixels with the origin at the top-left corner of the image.
 
-pub mod homography;
 pub mod camera;
 pub mod file;
+pub mod homography;
+pub mod landmarks;
 pub mod pitch;
 
 pub use camera::{Camera, Distortion, Intrinsics, Pose};

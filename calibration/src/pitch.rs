@@ -183,10 +183,10 @@ impl Pitch {
                 step,
             ));
             // Corner arcs.
-            for ys in [-1.0, 1.0] {
+            for ys in [-1.0f64, 1.0] {
                 // From the inward x direction to the inward y direction, the short way round.
                 let a0 = (0.0f64).atan2(-s);
-                let a1 = (-ys as f64).atan2(0.0);
+                let a1 = (-ys).atan2(0.0);
                 let mut d = a1 - a0;
                 if d > std::f64::consts::PI {
                     d -= std::f64::consts::TAU;
@@ -250,7 +250,7 @@ impl Pitch {
                 ("penalty_area", PENALTY_AREA_DEPTH, PENALTY_AREA_WIDTH),
                 ("goal_area", GOAL_AREA_DEPTH, GOAL_AREA_WIDTH),
             ] {
-                for ys in [-1.0, 1.0] {
+                for ys in [-1.0f64, 1.0] {
                     let ytag = if ys > 0.0 { "pos_y" } else { "neg_y" };
                     let y = ys * (width / 2.0 + LINE_WIDTH);
                     out.push((format!("{name}_{tag}_{ytag}_line"), Point2::new(s * hl, y)));
