@@ -22,6 +22,8 @@
 
 pub mod codec;
 pub mod error;
+#[doc(hidden)]
+pub mod harness;
 pub mod ids;
 pub mod import;
 pub mod json;

@@ -77,6 +77,19 @@ impl<'a> BitWriter<'a> {
         self.exp_golomb(zigzag(v), k);
     }
 
+    /// Writes any `i64`: a 0 bit and the zig-zag exp-Golomb code of order `k` when it is below 2^32,
+    /// otherwise a 1 bit and 64 raw bits.
+    pub fn wide(&mut self, v: i64, k: u32) {
+        let u = zigzag(v);
+        if u < (1 << 32) {
+            self.bit(false);
+            self.exp_golomb(u, k);
+        } else {
+            self.bit(true);
+            self.raw64(v as u64);
+        }
+    }
+
     /// Writes 64 raw bits.
     pub fn raw64(&mut self, v: u64) {
         self.write(v >> 32, 32);
@@ -177,6 +190,15 @@ impl<'a> BitReader<'a> {
     #[inline]
     pub fn signed(&mut self, k: u32) -> Result<i64, CodecError> {
         Ok(unzigzag(self.exp_golomb(k)?))
+    }
+
+    /// Reads a value written by [`BitWriter::wide`].
+    pub fn wide(&mut self, k: u32) -> Result<i64, CodecError> {
+        if self.bit()? {
+            Ok(self.raw64()? as i64)
+        } else {
+            self.signed(k)
+        }
     }
 
     /// Reads 64 raw bits.

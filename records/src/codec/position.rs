@@ -3,8 +3,12 @@
 //!
 //! The encoder and decoder are a pure stateful pair. A keyframe carries everything (time, frame interval,
 //! objects, metadata, positions and velocities) so a decoder can start at any keyframe; a delta frame
-//! carries, per object present in the previous frame, the residual between its quantised position and the
-//! constant-velocity prediction `p[t-1] + (p[t-1] - p[t-2])`, plus object churn and metadata changes.
+//! carries, per object present in the previous frame, the residual between its quantised position and a
+//! prediction, plus object churn and metadata changes. For the x/y residuals of players and of the ball the
+//! encoder picks, per frame, the predictor that codes smallest (2 bits): constant velocity
+//! `p[t-1] + v1`, no motion `p[t-1]`, mean velocity `p[t-1] + (v1 + v2) / 2`, or the velocity before last
+//! `p[t-1] + v2` (which is exact for sources that repeat every other frame), where
+//! `v1 = p[t-1] - p[t-2]` and `v2 = p[t-2] - p[t-3]`. Heights always use constant velocity.
 //! The byte layout is documented in `records/README.md`.
 
 use crate::codec::bits::{exp_golomb_len, zigzag, BitReader, BitWriter, MAX_EG_K};
@@ -69,12 +73,25 @@ struct Track {
     id: u32,
     meta: Meta,
     q: [i64; 3],
+    /// Last displacement, `p[t-1] - p[t-2]`.
     v: [i64; 3],
+    /// Displacement before, `p[t-2] - p[t-3]` (equal to `v` right after a keyframe).
+    w: [i64; 3],
 }
 
+/// Number of predictors selectable per group.
+const PREDICTORS: usize = 4;
+
 impl Track {
-    fn predict(&self, axis: usize) -> i64 {
-        self.q[axis] + self.v[axis]
+    #[inline]
+    fn predict(&self, axis: usize, mode: u8) -> i64 {
+        let (q, v, w) = (self.q[axis], self.v[axis], self.w[axis]);
+        match mode {
+            0 => q + v,
+            1 => q,
+            2 => q + ((v + w) >> 1),
+            _ => q + w,
+        }
     }
 }
 
@@ -158,7 +175,7 @@ fn write_stamps(w: &mut BitWriter<'_>, stamps: &LatencyStamps, time: i64) {
     for s in stamps.as_array() {
         w.bit(s.is_some());
         if let Some(s) = s {
-            w.signed(s.0.wrapping_sub(time), 16);
+            w.wide(s.0.wrapping_sub(time), 16);
         }
     }
 }
@@ -167,7 +184,7 @@ fn read_stamps(r: &mut BitReader<'_>, time: i64) -> Result<LatencyStamps, CodecE
     let mut a = [None; 5];
     for s in a.iter_mut() {
         if r.bit()? {
-            *s = Some(VenueTime(time.wrapping_add(r.signed(16)?)));
+            *s = Some(VenueTime(time.wrapping_add(r.wide(16)?)));
         }
     }
     Ok(LatencyStamps::from_array(a))
@@ -342,18 +359,21 @@ impl PositionEncoder {
                 quantise(o.y_cm, quantum),
                 quantise(o.z_cm, quantum),
             ];
-            let v = match found {
+            let (v, w) = match found {
                 Some(j) => {
-                    let p = &prev.tracks[j].q;
-                    [q[0] - p[0], q[1] - p[1], q[2] - p[2]]
+                    let p = &prev.tracks[j];
+                    ([q[0] - p.q[0], q[1] - p.q[1], q[2] - p.q[2]], p.v)
                 }
-                None => [0; 3],
+                None => ([0; 3], [0; 3]),
             };
+            // After a keyframe both sides only know the last displacement.
+            let w = if keyframe { v } else { w };
             self.next.push(Track {
                 id: o.id.0,
                 meta: Meta::of(o),
                 q,
                 v,
+                w,
             });
         }
         let seq = if self.state.is_some() {
@@ -373,7 +393,7 @@ impl PositionEncoder {
             w.write(CODEC_VERSION, 4);
             w.exp_golomb(quantum as u64 - 1, 0);
             w.raw64(time as u64);
-            w.signed(dt, 20);
+            w.wide(dt, 20);
             write_stamps(&mut w, &frame.stamps, time);
             w.exp_golomb(self.next.len() as u64, 4);
             write_ids(&mut w, self.next.iter().map(|t| t.id));
@@ -402,7 +422,7 @@ impl PositionEncoder {
         } else {
             out.push(seq);
             let mut w = BitWriter::new(out);
-            w.signed(
+            w.wide(
                 time.wrapping_sub(prev.last_time.wrapping_add(prev.last_dt)),
                 4,
             );
@@ -464,21 +484,39 @@ impl PositionEncoder {
                 }
             }
 
-            // Residuals of kept objects against the constant-velocity prediction.
+            // Choose the x/y predictor of players (group 0) and ball (group 1) by the sum of |residual|.
+            let mut cost = [[0u64; PREDICTORS]; 2];
+            for (t, p) in self.next.iter().zip(&self.prev_index) {
+                if let Some(pj) = *p {
+                    let pt = &prev.tracks[pj];
+                    let c = &mut cost[usize::from(t.meta.class == ObjectClass::Ball)];
+                    for (mode, c) in c.iter_mut().enumerate() {
+                        *c += (t.q[0] - pt.predict(0, mode as u8)).unsigned_abs()
+                            + (t.q[1] - pt.predict(1, mode as u8)).unsigned_abs();
+                    }
+                }
+            }
+            let pick = |c: &[u64; PREDICTORS]| {
+                (0..PREDICTORS).min_by_key(|&m| (c[m], m)).unwrap_or(0) as u8
+            };
+            let modes = [pick(&cost[0]), pick(&cost[1])];
             for g in &mut self.groups {
                 g.clear();
             }
             for (t, p) in self.next.iter().zip(&self.prev_index) {
                 if let Some(pj) = *p {
                     let pt = &prev.tracks[pj];
-                    let ball = t.meta.class == ObjectClass::Ball;
-                    let (gxy, gz) = if ball { (1, 3) } else { (0, 2) };
-                    self.groups[gxy].push(zigzag(t.q[0] - pt.predict(0)));
-                    self.groups[gxy].push(zigzag(t.q[1] - pt.predict(1)));
-                    self.groups[gz].push(zigzag(t.q[2] - pt.predict(2)));
+                    let ball = usize::from(t.meta.class == ObjectClass::Ball);
+                    let mode = modes[ball];
+                    self.groups[ball].push(zigzag(t.q[0] - pt.predict(0, mode)));
+                    self.groups[ball].push(zigzag(t.q[1] - pt.predict(1, mode)));
+                    self.groups[2 + ball].push(zigzag(t.q[2] - pt.predict(2, 0)));
                 }
             }
-            for g in &self.groups {
+            for (i, g) in self.groups.iter().enumerate() {
+                if i < 2 && !g.is_empty() {
+                    w.write(u64::from(modes[i]), 2);
+                }
                 write_group(&mut w, g);
             }
             w.finish();
@@ -589,7 +627,7 @@ impl PositionDecoder {
             }
             quantum = qm1 as i64 + 1;
             time = r.raw64()? as i64;
-            dt = r.signed(20)?;
+            dt = r.wide(20)?;
             frame.stamps = read_stamps(&mut r, time)?;
             let count = r.exp_golomb(4)?;
             let count = self.check_count(count, &r)?;
@@ -608,6 +646,7 @@ impl PositionDecoder {
                     meta,
                     q: [0; 3],
                     v: [0; 3],
+                    w: [0; 3],
                 });
             }
             let mut last_fc = None;
@@ -633,6 +672,7 @@ impl PositionDecoder {
                 for v in t.v {
                     checked_v(v)?;
                 }
+                t.w = t.v;
             }
         } else {
             let prev = self.state.as_ref().ok_or(CodecError::NeedKeyframe)?;
@@ -644,7 +684,7 @@ impl PositionDecoder {
             time = prev
                 .last_time
                 .wrapping_add(prev.last_dt)
-                .wrapping_add(r.signed(4)?);
+                .wrapping_add(r.wide(4)?);
             dt = time.wrapping_sub(prev.last_time);
             frame.stamps = read_stamps(&mut r, time)?;
 
@@ -660,7 +700,14 @@ impl PositionDecoder {
                     }
                 }
                 let added = r.exp_golomb(0)?;
-                let added = self.check_count(added.saturating_add(kept as u64), &r)? - kept;
+                // Kept objects cost no further bits here; only the added ones are bounded by the input.
+                let added = self.check_count(added, &r)?;
+                if kept + added > self.max_objects {
+                    return Err(CodecError::TooManyObjects {
+                        count: (kept + added) as u64,
+                        max: self.max_objects,
+                    });
+                }
                 self.added.clear();
                 let mut prev_id = None;
                 for _ in 0..added {
@@ -677,6 +724,7 @@ impl PositionDecoder {
                         meta,
                         q: [0; 3],
                         v: [0; 3],
+                        w: [0; 3],
                     });
                 }
                 let mut last_fc = None;
@@ -740,7 +788,11 @@ impl PositionDecoder {
             xy_ball.resize(n_ball * 2, 0);
             z.resize(n_other, 0);
             z_ball.resize(n_ball, 0);
-            for g in self.res.iter_mut() {
+            let mut modes = [0u8; 2];
+            for (i, g) in self.res.iter_mut().enumerate() {
+                if i < 2 && !g.is_empty() {
+                    modes[i] = r.read(2)? as u8;
+                }
                 read_group(&mut r, g)?;
             }
             let [xy, xy_ball, z, z_ball] = &self.res;
@@ -748,6 +800,7 @@ impl PositionDecoder {
             for (t, s) in self.next.iter_mut().zip(&self.src) {
                 let Some(pj) = *s else { continue };
                 let pt = &prev.tracks[pj];
+                let mode = modes[usize::from(t.meta.class == ObjectClass::Ball)];
                 let (rx, ry, rz) = if t.meta.class == ObjectClass::Ball {
                     ib += 1;
                     (xy_ball[2 * ib - 2], xy_ball[2 * ib - 1], z_ball[ib - 1])
@@ -756,10 +809,11 @@ impl PositionDecoder {
                     (xy[2 * io - 2], xy[2 * io - 1], z[io - 1])
                 };
                 let q = [
-                    checked_q(pt.predict(0) + rx)?,
-                    checked_q(pt.predict(1) + ry)?,
-                    checked_q(pt.predict(2) + rz)?,
+                    checked_q(pt.predict(0, mode) + rx)?,
+                    checked_q(pt.predict(1, mode) + ry)?,
+                    checked_q(pt.predict(2, 0) + rz)?,
                 ];
+                t.w = pt.v;
                 t.v = [q[0] - pt.q[0], q[1] - pt.q[1], q[2] - pt.q[2]];
                 t.q = q;
             }
