@@ -3,3 +3,5 @@
 pub mod detect;
 pub mod inference;
 pub mod video;
+pub mod journal;
+pub mod uplink;
