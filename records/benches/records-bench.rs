@@ -220,6 +220,7 @@ struct Row {
     frames: usize,
     objects: f64,
     fps: f64,
+    keyframes: usize,
     codec: f64,
     wire: f64,
     wire_zstd: f64,
@@ -242,7 +243,15 @@ fn measure(d: &Dataset) -> Row {
 
     // Codec bytes, and the encoded stream for decoding.
     let mut enc = PositionEncoder::new(config);
-    let encoded: Vec<Vec<u8>> = records.iter().map(|f| enc.encode(f).unwrap()).collect();
+    let mut keyframes = 0;
+    let encoded: Vec<Vec<u8>> = records
+        .iter()
+        .map(|f| {
+            let mut out = Vec::new();
+            keyframes += usize::from(enc.encode_into(f, &mut out).unwrap());
+            out
+        })
+        .collect();
     let codec_bytes: usize = encoded.iter().map(Vec::len).sum();
 
     // Error against the source.
@@ -345,6 +354,7 @@ fn measure(d: &Dataset) -> Row {
         frames: d.frames.len(),
         objects: d.frames.iter().map(|f| f.objects.len()).sum::<usize>() as f64 / n,
         fps: d.fps,
+        keyframes,
         codec: codec_bytes as f64 / n,
         wire: wire_len(None) as f64 / n,
         wire_zstd: wire_len(Some(3)) as f64 / n,
@@ -373,17 +383,17 @@ fn main() {
          wire = 1 s batches incl. framing; src = source file bytes / frames; errors vs source positions (3-D, cm)"
     );
     println!(
-        "| dataset | frames | fps | obj/frame | codec B/f | wire B/f | wire+zstd B/f | src B/f | src gzip B/f | src zstd-19 B/f | bincode f32 B/f | max err cm | mean err cm | enc ns/f | dec ns/f |"
+        "| dataset | frames | fps | keyframes | obj/frame | codec B/f | wire B/f | wire+zstd B/f | src B/f | src gzip B/f | src zstd-19 B/f | bincode f32 B/f | max err cm | mean err cm | enc ns/f | dec ns/f |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in rows {
         let (s, g, z) = match r.src {
             Some((s, g, z)) => (format!("{s:.0}"), format!("{g:.0}"), format!("{z:.0}")),
             None => ("–".into(), "–".into(), "–".into()),
         };
         println!(
-            "| {} | {} | {:.2} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {} | {} | {:.1} | {:.2} | {:.2} | {:.0} | {:.0} |",
-            r.name, r.frames, r.fps, r.objects, r.codec, r.wire, r.wire_zstd, s, g, z, r.bincode_f32, r.max_err,
+            "| {} | {} | {:.2} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {} | {} | {:.1} | {:.2} | {:.2} | {:.0} | {:.0} |",
+            r.name, r.frames, r.fps, r.keyframes, r.objects, r.codec, r.wire, r.wire_zstd, s, g, z, r.bincode_f32, r.max_err,
             r.mean_err, r.enc_ns, r.dec_ns
         );
     }
