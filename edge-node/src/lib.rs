@@ -3,5 +3,6 @@
 pub mod detect;
 pub mod inference;
 pub mod video;
+pub mod vision;
 pub mod journal;
 pub mod uplink;

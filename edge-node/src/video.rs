@@ -31,6 +31,9 @@ pub enum VideoError {
     /// The pipeline refused to start or reported an error while running.
     #[error("video source {uri}: {message}")]
     Pipeline { uri: String, message: String },
+    /// A live source produced no frame within the stall timeout.
+    #[error("video source {uri}: no frame for {waited_ms} ms")]
+    Stalled { uri: String, waited_ms: u64 },
     /// A decoded sample had no buffer or caps, or caps we cannot interpret.
     #[error("video source {uri}: malformed decoded sample: {message}")]
     Sample { uri: String, message: String },
@@ -194,19 +197,34 @@ impl VideoReader {
         &self.uri
     }
 
-    /// Next decoded frame; `Ok(None)` at end of stream.
+    /// Next decoded frame; `Ok(None)` at end of stream. Waits as long as it takes (replay).
     pub fn next_frame(&mut self) -> Result<Option<Frame>, VideoError> {
+        self.next_frame_within(None)
+    }
+
+    /// Next decoded frame, or [`VideoError::Stalled`] when none arrives within `timeout`
+    /// (live sources: a dead sender produces silence, not an error).
+    pub fn next_frame_within(
+        &mut self,
+        timeout: Option<Duration>,
+    ) -> Result<Option<Frame>, VideoError> {
+        let started = std::time::Instant::now();
         loop {
             self.check_bus()?;
-            if let Some(sample) = self
-                .sink
-                .try_pull_sample(gst::ClockTime::from_mseconds(100))
-            {
+            if let Some(sample) = self.sink.try_pull_sample(gst::ClockTime::from_mseconds(50)) {
                 return self.frame_from_sample(&sample).map(Some);
             }
             if self.sink.is_eos() {
                 self.check_bus()?;
                 return Ok(None);
+            }
+            if let Some(limit) = timeout {
+                if started.elapsed() >= limit {
+                    return Err(VideoError::Stalled {
+                        uri: self.uri.clone(),
+                        waited_ms: limit.as_millis() as u64,
+                    });
+                }
             }
         }
     }

@@ -1,0 +1,9 @@
+//! The vision stage of the edge node: camera sources (GStreamer, live or replay), per-camera
+//! detection and tracking into pitch coordinates, and the multi-camera runner.
+
+pub mod pipeline;
+pub mod runner;
+pub mod source;
+
+pub use pipeline::{CameraPipeline, VisionError, VisionFrame};
+pub use source::{Backoff, LatestSlot, SourceConfig, SourceMode, SourceOutput, SourceStats};

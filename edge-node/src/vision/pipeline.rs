@@ -1,0 +1,155 @@
+//! Per-camera vision: detect → image→pitch → track. The detector is the only CPU-heavy part;
+//! the tracker and geometry are the pure `edge-core` / `calibration` code.
+
+use std::time::Instant;
+
+use calibration::Camera;
+use edge_core::{
+    BallConfig, BallOutput, BallTracker, Detection as CoreDetection, ImageBox,
+    ObjectClass as CoreClass, TrackOutput, Tracker, TrackerConfig, TrackerError,
+};
+use nalgebra::Point2;
+
+use crate::detect::manifest::ObjectClass;
+use crate::detect::preprocess::BgrFrame;
+use crate::detect::{Detection, Detector, DetectorError};
+use crate::video::{Frame, PixelFormat};
+
+/// Why a frame could not be processed.
+#[derive(Debug, thiserror::Error)]
+pub enum VisionError {
+    /// Detection failed.
+    #[error(transparent)]
+    Detector(#[from] DetectorError),
+    /// The tracker refused the input (e.g. time went backwards).
+    #[error("tracker: {0}")]
+    Tracker(#[from] TrackerError),
+    /// The frame is not BGR.
+    #[error("camera {camera}: frames must be decoded as BGR for detection")]
+    Format { camera: usize },
+}
+
+/// The tracked state of one camera at one instant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VisionFrame {
+    /// Camera index.
+    pub camera: usize,
+    /// Match clock (ns) of the frame.
+    pub venue_time_ns: i64,
+    /// Source stream time of the frame (ns).
+    pub pts_ns: u64,
+    /// Raw detections after NMS.
+    pub n_detections: usize,
+    /// People tracks (players, goalkeepers, referees).
+    pub tracks: Vec<TrackOutput>,
+    /// The ball, if tracked.
+    pub ball: Option<BallOutput>,
+    /// Wall time spent in detect + track (µs).
+    pub processing_us: u64,
+}
+
+/// One camera's detect-and-track state. Not `Send`-restricted; run it on a worker thread.
+#[derive(Debug)]
+pub struct CameraPipeline {
+    camera: usize,
+    detector: Detector,
+    tracker: Tracker,
+    ball: BallTracker,
+    calibration: Camera,
+    /// Match clock = stream pts + offset.
+    clock_offset_ns: i64,
+    scaled: Option<(u32, u32, Camera)>,
+}
+
+fn core_class(class: ObjectClass) -> CoreClass {
+    match class {
+        ObjectClass::Player | ObjectClass::Person => CoreClass::Player,
+        ObjectClass::Goalkeeper => CoreClass::Goalkeeper,
+        ObjectClass::Referee => CoreClass::Referee,
+        ObjectClass::Ball => CoreClass::Ball,
+    }
+}
+
+impl CameraPipeline {
+    /// A pipeline for camera `camera`, calibrated by `calibration` (any resolution: it is scaled
+    /// to the decoded frame size), with match clock = pts + `clock_offset_ns`.
+    pub fn new(
+        camera: usize,
+        detector: Detector,
+        calibration: Camera,
+        clock_offset_ns: i64,
+        tracker: TrackerConfig,
+        ball: BallConfig,
+    ) -> Result<Self, VisionError> {
+        Ok(Self {
+            camera,
+            detector,
+            tracker: Tracker::new(tracker)?,
+            ball: BallTracker::new(ball)?,
+            calibration,
+            clock_offset_ns,
+            scaled: None,
+        })
+    }
+
+    /// The detector (for its manifest).
+    pub fn detector(&self) -> &Detector {
+        &self.detector
+    }
+
+    fn camera_for(&mut self, width: u32, height: u32) -> Camera {
+        match &self.scaled {
+            Some((w, h, cam)) if *w == width && *h == height => *cam,
+            _ => {
+                let cam = self.calibration.scaled_to(width, height);
+                self.scaled = Some((width, height, cam));
+                cam
+            }
+        }
+    }
+
+    /// Converts detections to tracker inputs with pitch foot points.
+    pub fn to_core(&mut self, width: u32, height: u32, dets: &[Detection]) -> Vec<CoreDetection> {
+        let cam = self.camera_for(width, height);
+        dets.iter()
+            .map(|d| {
+                let (fx, fy) = d.box_px.foot_px();
+                let foot = cam.pixel_to_ground(&Point2::new(f64::from(fx), f64::from(fy)));
+                CoreDetection::new(
+                    ImageBox::new(d.box_px.x1, d.box_px.y1, d.box_px.x2, d.box_px.y2),
+                    d.score,
+                    core_class(d.class),
+                    foot,
+                )
+            })
+            .collect()
+    }
+
+    /// Detects and tracks one BGR frame.
+    pub fn process(&mut self, frame: &Frame) -> Result<VisionFrame, VisionError> {
+        if frame.format != PixelFormat::Bgr {
+            return Err(VisionError::Format {
+                camera: self.camera,
+            });
+        }
+        let started = Instant::now();
+        let bgr = BgrFrame::new(frame.width_px, frame.height_px, &frame.data)
+            .map_err(DetectorError::from)?;
+        let detections = self.detector.detect(&bgr)?;
+        let core = self.to_core(frame.width_px, frame.height_px, &detections);
+        let venue_time_ns = (frame.pts_ns as i64).saturating_add(self.clock_offset_ns);
+        let (balls, people): (Vec<_>, Vec<_>) =
+            core.into_iter().partition(|d| d.class == CoreClass::Ball);
+        let tracks = self.tracker.update(venue_time_ns, &people)?;
+        let ball = self.ball.update(venue_time_ns, &balls)?;
+        Ok(VisionFrame {
+            camera: self.camera,
+            venue_time_ns,
+            pts_ns: frame.pts_ns,
+            n_detections: detections.len(),
+            tracks: tracks.tracks,
+            ball: ball.ball,
+            processing_us: started.elapsed().as_micros() as u64,
+        })
+    }
+}
