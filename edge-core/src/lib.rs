@@ -22,11 +22,18 @@
 //! - Kalman filter ([`kalman`]): [`CvKalman`], constant velocity on a plane, `predict(dt_s, accel_std)`,
 //!   `update(&z, measurement_std)`.
 //!
+//! - Metrics ([`eval`]): [`eval::Evaluator::new`]`(`[`eval::EvalConfig`]`)`, `push_frame(&[`[`eval::GtObject`]`],
+//!   &[`[`eval::PredObject`]`])`, `finish() -> `[`eval::Metrics`] (HOTA/DetA/AssA/LocA and per-α scores,
+//!   MOTA with id switches, IDF1/IDP/IDR, position RMSE, per-class precision/recall); one-shot
+//!   [`eval::evaluate`]`(&EvalConfig, &[`[`eval::EvalFrame`]`])`; `Metrics` prints as aligned text
+//!   tables ([`eval::Table`], `Display`).
+//!
 //! Configs implement `Default` and serde with `deny_unknown_fields`; `validate()` checks ranges
 //! (the constructors call it). Invalid inputs never panic: detections with NaN/inf values or empty
 //! boxes are ignored and counted; a timestamp older than the previous frame's is an error.
 //! The tracker README (`edge-core/README.md`) documents the state space and association.
 
+pub mod eval;
 pub mod kalman;
 pub mod tracker;
 pub mod types;

@@ -1,0 +1,294 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use super::*;
+
+fn gt(id: u32, x: f64, y: f64) -> GtObject {
+    GtObject {
+        id,
+        class: ObjectClass::Player,
+        pitch_m: Point2::new(x, y),
+        visible: true,
+    }
+}
+
+fn pred(track_id: u32, x: f64, y: f64) -> PredObject {
+    PredObject {
+        track_id,
+        class: ObjectClass::Player,
+        pitch_m: Point2::new(x, y),
+    }
+}
+
+fn run(frames: &[EvalFrame]) -> Metrics {
+    evaluate(&EvalConfig::default(), frames).unwrap()
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-9
+}
+
+/// Two players walking along x for 10 frames.
+fn two_players(i: u32) -> (GtObject, GtObject) {
+    let x = f64::from(i) * 0.2;
+    (gt(1, x, 0.0), gt(2, x, 5.0))
+}
+
+#[test]
+fn perfect_tracking_scores_one_everywhere() {
+    let frames: Vec<EvalFrame> = (0..10)
+        .map(|i| {
+            let (a, b) = two_players(i);
+            EvalFrame {
+                gt: vec![a, b],
+                pred: vec![
+                    pred(7, a.pitch_m.x, a.pitch_m.y),
+                    pred(9, b.pitch_m.x, b.pitch_m.y),
+                ],
+            }
+        })
+        .collect();
+    let m = run(&frames);
+    assert!(
+        close(m.hota, 1.0) && close(m.det_a, 1.0) && close(m.ass_a, 1.0) && close(m.loc_a, 1.0)
+    );
+    assert!(close(m.mota, 1.0) && close(m.idf1, 1.0));
+    assert_eq!((m.id_switches, m.clear_true_positives, m.idtp), (0, 20, 20));
+    assert_eq!(m.position_rmse_m, Some(0.0));
+    let players = m.per_class[0];
+    assert_eq!((players.precision, players.recall), (Some(1.0), Some(1.0)));
+    assert_eq!(m.per_class[1].precision, None);
+    assert_eq!((m.gt_ids, m.pred_ids, m.frames), (2, 2, 10));
+}
+
+#[test]
+fn id_switch_halfway_halves_idf1_and_assa() {
+    // One player, 10 frames; track 1 for frames 0..5, track 2 for 5..10, exact positions.
+    let frames: Vec<EvalFrame> = (0..10)
+        .map(|i| {
+            let (a, _) = two_players(i);
+            let id = if i < 5 { 1 } else { 2 };
+            EvalFrame {
+                gt: vec![a],
+                pred: vec![pred(id, a.pitch_m.x, a.pitch_m.y)],
+            }
+        })
+        .collect();
+    let m = run(&frames);
+    // Every frame is a TP at every α: DetA = 1. Each pair has 5 TPs with n_g = 10, n_t = 5:
+    // A = 5 / (10 + 5 − 5) = 0.5, so AssA = (5·0.5 + 5·0.5) / 10 = 0.5 and HOTA = √0.5.
+    assert!(close(m.det_a, 1.0));
+    assert!(close(m.ass_a, 0.5), "{}", m.ass_a);
+    assert!(close(m.hota, 0.5f64.sqrt()));
+    // IDTP = 5 of 10 GT and 10 predictions: IDF1 = 10 / 20.
+    assert!(close(m.idf1, 0.5));
+    assert_eq!(m.idtp, 5);
+    // One switch: MOTA = 1 − 1/10.
+    assert_eq!(m.id_switches, 1);
+    assert!(close(m.mota, 0.9));
+}
+
+#[test]
+fn missed_detections_lower_recall_mota_and_deta() {
+    // Player 2 is missed in 4 of 10 frames.
+    let frames: Vec<EvalFrame> = (0..10)
+        .map(|i| {
+            let (a, b) = two_players(i);
+            let mut pred_v = vec![pred(1, a.pitch_m.x, a.pitch_m.y)];
+            if !(3..7).contains(&i) {
+                pred_v.push(pred(2, b.pitch_m.x, b.pitch_m.y));
+            }
+            EvalFrame {
+                gt: vec![a, b],
+                pred: pred_v,
+            }
+        })
+        .collect();
+    let m = run(&frames);
+    assert_eq!(
+        (
+            m.clear_true_positives,
+            m.clear_false_negatives,
+            m.clear_false_positives
+        ),
+        (16, 4, 0)
+    );
+    assert!(close(m.mota, 0.8));
+    assert_eq!(m.per_class[0].recall, Some(0.8));
+    assert_eq!(m.per_class[0].precision, Some(1.0));
+    // DetA = 16/20. AssA = (10·1 + 6·(6 / (10 + 6 − 6))) / 16 = 13.6 / 16.
+    assert!(close(m.det_a, 0.8));
+    assert!(close(m.ass_a, 0.85), "{}", m.ass_a);
+    assert!(close(m.hota, (0.8f64 * 0.85).sqrt()));
+    // IDF1 = 2·16 / (20 + 16).
+    assert!(close(m.idf1, 32.0 / 36.0));
+    assert_eq!(m.id_switches, 0);
+}
+
+#[test]
+fn localisation_error_splits_the_alphas() {
+    // Constant 0.5 m offset with a 1 m threshold: S = 0.5, a TP for α ≤ 0.5 (10 of 19 α).
+    let frames: Vec<EvalFrame> = (0..10)
+        .map(|i| {
+            let (a, _) = two_players(i);
+            EvalFrame {
+                gt: vec![a],
+                pred: vec![pred(1, a.pitch_m.x + 0.3, a.pitch_m.y + 0.4)],
+            }
+        })
+        .collect();
+    let m = run(&frames);
+    assert!(close(m.hota, 10.0 / 19.0), "{}", m.hota);
+    assert!(close(m.det_a, 10.0 / 19.0));
+    // LocA is 0.5 for the 10 α with TPs and 1 (no TP) for the other 9.
+    assert!(close(m.loc_a, (10.0 * 0.5 + 9.0) / 19.0));
+    assert!(close(m.per_alpha[9].alpha, 0.5) && close(m.per_alpha[9].hota, 1.0));
+    assert!(close(m.per_alpha[10].hota, 0.0));
+    // Binary metrics count it as matched.
+    assert!(close(m.mota, 1.0) && close(m.idf1, 1.0));
+    assert!(m.position_rmse_m.is_some_and(|r| close(r, 0.5)));
+}
+
+#[test]
+fn far_or_wrong_class_predictions_are_false_positives() {
+    let mut referee_pred = pred(3, 0.0, 0.0);
+    referee_pred.class = ObjectClass::Referee;
+    let frames = vec![EvalFrame {
+        gt: vec![gt(1, 0.0, 0.0)],
+        // At 1.0 m the similarity is exactly 0: no match.
+        pred: vec![pred(1, 1.0, 0.0), referee_pred],
+    }];
+    let m = run(&frames);
+    assert_eq!(
+        (
+            m.clear_true_positives,
+            m.clear_false_positives,
+            m.clear_false_negatives
+        ),
+        (0, 2, 1)
+    );
+    assert!(close(m.mota, 1.0 - 3.0));
+    assert!(close(m.hota, 0.0) && close(m.idf1, 0.0));
+    assert_eq!(m.position_rmse_m, None);
+    assert_eq!(m.per_class[0].recall, Some(0.0));
+    assert_eq!(m.per_class[1].precision, Some(0.0));
+    assert_eq!(m.per_class[1].recall, None);
+}
+
+#[test]
+fn goalkeepers_match_as_players_and_ball_is_scored_separately() {
+    let mut keeper = gt(1, 0.0, 0.0);
+    keeper.class = ObjectClass::Goalkeeper;
+    let mut ball = gt(2, 10.0, 0.0);
+    ball.class = ObjectClass::Ball;
+    let mut ball_pred = pred(5, 10.2, 0.0);
+    ball_pred.class = ObjectClass::Ball;
+    let frames = vec![EvalFrame {
+        gt: vec![keeper, ball],
+        pred: vec![pred(4, 0.1, 0.0), ball_pred],
+    }];
+    let m = run(&frames);
+    assert_eq!(m.clear_true_positives, 2);
+    assert_eq!(m.per_class[0].true_positives, 1);
+    assert_eq!(m.per_class[2].true_positives, 1);
+    assert_eq!(m.per_class[2].recall, Some(1.0));
+}
+
+#[test]
+fn invisible_ground_truth_is_dont_care() {
+    let mut hidden = gt(2, 5.0, 0.0);
+    hidden.visible = false;
+    // A prediction on the hidden player is neither FP nor TP; the hidden player is not a FN.
+    let frames = vec![EvalFrame {
+        gt: vec![gt(1, 0.0, 0.0), hidden],
+        pred: vec![pred(1, 0.0, 0.0), pred(2, 5.2, 0.0)],
+    }];
+    let m = run(&frames);
+    assert_eq!((m.gt_detections, m.pred_detections), (1, 1));
+    assert_eq!((m.clear_false_positives, m.clear_false_negatives), (0, 0));
+    assert!(close(m.mota, 1.0) && close(m.hota, 1.0));
+}
+
+#[test]
+fn clear_mot_keeps_continuing_matches() {
+    // Frame 0: track 1 on the player. Frame 1: track 2 is closer, but track 1 is still within
+    // the threshold, so the match continues and no switch is counted; track 2 is a FP.
+    let frames = vec![
+        EvalFrame {
+            gt: vec![gt(1, 0.0, 0.0)],
+            pred: vec![pred(1, 0.0, 0.0)],
+        },
+        EvalFrame {
+            gt: vec![gt(1, 0.0, 0.0)],
+            pred: vec![pred(1, 0.6, 0.0), pred(2, 0.1, 0.0)],
+        },
+    ];
+    let m = run(&frames);
+    assert_eq!(
+        (
+            m.id_switches,
+            m.clear_true_positives,
+            m.clear_false_positives
+        ),
+        (0, 2, 1)
+    );
+    assert!(m
+        .position_rmse_m
+        .is_some_and(|r| close(r, (0.36f64 / 2.0).sqrt())));
+}
+
+#[test]
+fn invalid_inputs_are_errors_not_panics() {
+    assert_eq!(
+        Evaluator::new(EvalConfig { threshold_m: 0.0 }).err(),
+        Some(EvalError::InvalidThreshold(0.0))
+    );
+    assert!(Evaluator::new(EvalConfig {
+        threshold_m: f64::NAN
+    })
+    .is_err());
+    let mut ev = Evaluator::new(EvalConfig::default()).unwrap();
+    assert_eq!(
+        ev.push_frame(&[gt(1, f64::NAN, 0.0)], &[]),
+        Err(EvalError::NonFinite {
+            frame: 0,
+            side: "ground truth",
+            id: 1
+        })
+    );
+    assert_eq!(
+        ev.push_frame(&[], &[pred(4, 0.0, 0.0), pred(4, 1.0, 0.0)]),
+        Err(EvalError::DuplicateId {
+            frame: 0,
+            side: "prediction",
+            id: 4
+        })
+    );
+    assert_eq!(ev.frames(), 0);
+    let m = ev.finish();
+    assert_eq!((m.frames, m.hota, m.mota), (0, 0.0, 0.0));
+    assert!(toml::from_str::<EvalConfig>("threshold = 2.0").is_err());
+    assert_eq!(
+        toml::from_str::<EvalConfig>("threshold_m = 2.0")
+            .unwrap()
+            .threshold_m,
+        2.0
+    );
+}
+
+#[test]
+fn table_columns_are_aligned() {
+    let frames = vec![EvalFrame {
+        gt: vec![gt(1, 0.0, 0.0)],
+        pred: vec![pred(1, 0.0, 0.0)],
+    }];
+    let text = run(&frames).to_string();
+    assert!(text.starts_with("metric"));
+    assert!(text.contains("\nHOTA "));
+    assert!(text.contains("position RMSE (m)"));
+    let mut t = Table::new(["name", "a", "bbb"]);
+    t.row(["x", "10", "2"]).row(["longer", "1", "-"]);
+    assert_eq!(
+        t.to_string(),
+        "name     a  bbb\n---------------\nx       10    2\nlonger   1    -\n"
+    );
+}
