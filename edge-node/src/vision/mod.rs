@@ -4,6 +4,7 @@
 pub mod pipeline;
 pub mod runner;
 pub mod source;
+pub mod to_records;
 
 pub use pipeline::{CameraPipeline, VisionError, VisionFrame};
 pub use source::{Backoff, LatestSlot, SourceConfig, SourceMode, SourceOutput, SourceStats};
