@@ -2,7 +2,7 @@
 
 pub mod detect;
 pub mod inference;
-pub mod video;
-pub mod vision;
 pub mod journal;
 pub mod uplink;
+pub mod video;
+pub mod vision;
