@@ -1,6 +1,8 @@
 //! Shared helpers for the integration tests: repository paths, real service harnesses.
 
 pub mod mosquitto;
+pub mod procs;
+pub mod udp_proxy;
 
 use std::path::{Path, PathBuf};
 
