@@ -49,7 +49,7 @@ fn torn_journal_tail_detected_never_delivered() -> anyhow::Result<()> {
     let last = segs
         .last()
         .ok_or_else(|| anyhow::anyhow!("no journal segment"))?;
-    let mut b = synth(1, 1, 100, 25).batch(100);
+    let mut b = synth(1, 1, 100, 0).batch(100);
     b.header.seq = 100;
     let frame = records::wire::encode_batch(&b)?;
     let mut entry = Vec::new();
@@ -81,7 +81,7 @@ fn torn_journal_tail_detected_never_delivered() -> anyhow::Result<()> {
         torn.fields
     );
     let seqs = journaled(&ev);
-    let delivery = check(&d.join("logs"), 7, &[(synth(1, 1, 100, 25), seqs.clone())])?;
+    let delivery = check(&d.join("logs"), 7, &[(synth(1, 1, 100, 0), seqs.clone())])?;
     println!("torn journal delivery: {delivery:?}");
     anyhow::ensure!(seqs.len() == 100, "journaled {}", seqs.len());
     anyhow::ensure!(
