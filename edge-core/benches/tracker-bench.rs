@@ -79,9 +79,8 @@ fn main() {
             )
         })
         .collect();
-    let mut total_ns: u128 = 0;
-    let mut worst_ns: u128 = 0;
-    let mut measured = 0u128;
+    let mut people_ns: Vec<u128> = Vec::with_capacity(FRAMES);
+    let mut total_ns: Vec<u128> = Vec::with_capacity(FRAMES);
     let mut reported = 0usize;
     let mut dets = Vec::with_capacity(24);
     for frame in 0..FRAMES {
@@ -104,20 +103,40 @@ fn main() {
         let now_ns = frame as i64 * DT_NS;
         let start = Instant::now();
         let out = tracker.update(now_ns, black_box(&dets));
+        let people_elapsed = start.elapsed().as_nanos();
         let ball_out = ball_tracker.update(now_ns, black_box(&dets));
         let elapsed = start.elapsed().as_nanos();
         if let (Ok(out), Ok(_)) = (black_box(out), black_box(ball_out)) {
             reported = out.tracks.len();
         }
         if frame >= WARMUP {
-            total_ns += elapsed;
-            worst_ns = worst_ns.max(elapsed);
-            measured += 1;
+            people_ns.push(people_elapsed);
+            total_ns.push(elapsed);
         }
     }
-    let mean_us = total_ns as f64 / measured.max(1) as f64 / 1000.0;
     println!(
-        "tracker-bench: 23 people + 1 ball, {measured} frames: {mean_us:.1} µs/update mean, {:.1} µs worst; {reported} tracks reported",
-        worst_ns as f64 / 1000.0
+        "tracker-bench: {} frames at 25 fps, 22 players + 1 referee + 1 ball",
+        total_ns.len()
+    );
+    report("Tracker::update (23 people)", &mut people_ns);
+    report("Tracker + BallTracker (24 objects)", &mut total_ns);
+    println!("{reported} tracks reported in the last frame");
+}
+
+fn report(what: &str, samples_ns: &mut [u128]) {
+    samples_ns.sort_unstable();
+    let n = samples_ns.len().max(1);
+    let us = |ns: u128| ns as f64 / 1000.0;
+    let mean_us = us(samples_ns.iter().sum::<u128>()) / n as f64;
+    let at = |q: f64| {
+        us(samples_ns
+            .get(((n - 1) as f64 * q) as usize)
+            .copied()
+            .unwrap_or(0))
+    };
+    println!(
+        "  {what}: {mean_us:.1} µs/update mean, {:.1} median, {:.1} p99",
+        at(0.5),
+        at(0.99)
     );
 }

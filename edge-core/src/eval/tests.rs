@@ -292,3 +292,143 @@ fn table_columns_are_aligned() {
         "name     a  bbb\n---------------\nx       10    2\nlonger   1    -\n"
     );
 }
+
+#[derive(serde::Deserialize)]
+struct RefGt {
+    id: u32,
+    class: ObjectClass,
+    x: f64,
+    y: f64,
+}
+
+#[derive(serde::Deserialize)]
+struct RefPred {
+    track_id: u32,
+    class: ObjectClass,
+    x: f64,
+    y: f64,
+}
+
+#[derive(serde::Deserialize)]
+struct RefFrame {
+    gt: Vec<RefGt>,
+    pred: Vec<RefPred>,
+}
+
+#[derive(serde::Deserialize)]
+struct RefExpected {
+    hota: f64,
+    det_a: f64,
+    ass_a: f64,
+    loc_a: f64,
+    mota: f64,
+    clear_tp: u64,
+    clear_fp: u64,
+    clear_fn: u64,
+    id_switches: u64,
+    idf1: f64,
+    idtp: u64,
+}
+
+#[derive(serde::Deserialize)]
+struct RefSequence {
+    frames: Vec<RefFrame>,
+    expected: RefExpected,
+}
+
+#[derive(serde::Deserialize)]
+struct Reference {
+    threshold_m: f64,
+    sequences: Vec<RefSequence>,
+}
+
+/// Random sequences (mixed classes, misses, id switches, false positives) scored by TrackEval's
+/// HOTA, CLEAR and Identity code; see `tests/fixtures/trackeval_reference.py`.
+#[test]
+fn matches_trackeval_reference() {
+    let reference: Reference = serde_json::from_str(include_str!(
+        "../../tests/fixtures/trackeval_reference.json"
+    ))
+    .unwrap();
+    assert_eq!(reference.sequences.len(), 5);
+    let config = EvalConfig {
+        threshold_m: reference.threshold_m,
+    };
+    for (k, seq) in reference.sequences.iter().enumerate() {
+        let frames: Vec<EvalFrame> = seq
+            .frames
+            .iter()
+            .map(|f| EvalFrame {
+                gt: f
+                    .gt
+                    .iter()
+                    .map(|g| GtObject {
+                        id: g.id,
+                        class: g.class,
+                        pitch_m: Point2::new(g.x, g.y),
+                        visible: true,
+                    })
+                    .collect(),
+                pred: f
+                    .pred
+                    .iter()
+                    .map(|p| PredObject {
+                        track_id: p.track_id,
+                        class: p.class,
+                        pitch_m: Point2::new(p.x, p.y),
+                    })
+                    .collect(),
+            })
+            .collect();
+        let m = evaluate(&config, &frames).unwrap();
+        let e = &seq.expected;
+        let near = |a: f64, b: f64| (a - b).abs() < 1e-6;
+        assert!(
+            near(m.hota, e.hota),
+            "seq {k}: HOTA {} vs {}",
+            m.hota,
+            e.hota
+        );
+        assert!(
+            near(m.det_a, e.det_a),
+            "seq {k}: DetA {} vs {}",
+            m.det_a,
+            e.det_a
+        );
+        assert!(
+            near(m.ass_a, e.ass_a),
+            "seq {k}: AssA {} vs {}",
+            m.ass_a,
+            e.ass_a
+        );
+        assert!(
+            near(m.loc_a, e.loc_a),
+            "seq {k}: LocA {} vs {}",
+            m.loc_a,
+            e.loc_a
+        );
+        assert_eq!(
+            (
+                m.clear_true_positives,
+                m.clear_false_positives,
+                m.clear_false_negatives,
+                m.id_switches
+            ),
+            (e.clear_tp, e.clear_fp, e.clear_fn, e.id_switches),
+            "seq {k}: CLEAR counts"
+        );
+        assert!(
+            near(m.mota, e.mota),
+            "seq {k}: MOTA {} vs {}",
+            m.mota,
+            e.mota
+        );
+        assert_eq!(m.idtp, e.idtp, "seq {k}: IDTP");
+        assert!(
+            near(m.idf1, e.idf1),
+            "seq {k}: IDF1 {} vs {}",
+            m.idf1,
+            e.idf1
+        );
+    }
+}
