@@ -39,7 +39,7 @@ fn arb_frames(range: i32) -> impl Strategy<Value = Vec<PositionFrame>> {
         step,
     );
     let frame = (
-        0i64..200_000_000,
+        prop_oneof![8 => 0i64..200_000_000, 1 => 900_000_000i64..3_000_000_000, 1 => any::<i64>()],
         arb_stamps(),
         proptest::collection::btree_map(0u32..48, obj, 0..30),
     );

@@ -27,10 +27,11 @@ pub const MAX_EG_ZEROS: u32 = 40;
 /// Largest exp-Golomb order used.
 pub const MAX_EG_K: u32 = 15;
 
-/// Appends bits to a byte vector.
+/// Appends bits to a byte vector (MSB first), flushing 32 bits at a time.
 pub struct BitWriter<'a> {
     out: &'a mut Vec<u8>,
     acc: u64,
+    /// Bits pending in the low end of `acc`; always < 32 between calls.
     n: u32,
 }
 
@@ -40,25 +41,35 @@ impl<'a> BitWriter<'a> {
         BitWriter { out, acc: 0, n: 0 }
     }
 
-    /// Writes the low `bits` bits of `v` (bits ≤ 56).
+    /// Writes the low `bits` bits of `v` (bits ≤ 64).
     #[inline]
     pub fn write(&mut self, v: u64, bits: u32) {
-        debug_assert!(bits <= 56);
+        if bits > 32 {
+            self.write_small(v >> 32, bits - 32);
+            self.write_small(v & 0xffff_ffff, 32);
+        } else {
+            self.write_small(v, bits);
+        }
+    }
+
+    #[inline(always)]
+    fn write_small(&mut self, v: u64, bits: u32) {
+        debug_assert!(bits <= 32);
         if bits == 0 {
             return;
         }
         self.acc = (self.acc << bits) | (v & ((1u64 << bits) - 1));
         self.n += bits;
-        while self.n >= 8 {
-            self.n -= 8;
-            self.out.push((self.acc >> self.n) as u8);
+        if self.n >= 32 {
+            self.n -= 32;
+            self.out.extend_from_slice(&((self.acc >> self.n) as u32).to_be_bytes());
         }
     }
 
     /// Writes one bit.
     #[inline]
     pub fn bit(&mut self, b: bool) {
-        self.write(u64::from(b), 1);
+        self.write_small(u64::from(b), 1);
     }
 
     /// Writes `u` as an exp-Golomb code of order `k` (k ≤ [`MAX_EG_K`], u < 2^40).
@@ -66,9 +77,14 @@ impl<'a> BitWriter<'a> {
     pub fn exp_golomb(&mut self, u: u64, k: u32) {
         let m = u + (1u64 << k);
         let nbits = 64 - m.leading_zeros();
-        let zeros = nbits - k - 1;
-        self.write(0, zeros);
-        self.write(m, nbits);
+        // `m` written in `zeros + nbits` bits is the zero prefix followed by `m`.
+        let len = 2 * nbits - k - 1;
+        if len <= 32 {
+            self.write_small(m, len);
+        } else {
+            self.write(0, nbits - k - 1);
+            self.write(m, nbits);
+        }
     }
 
     /// Writes a signed value zig-zagged as exp-Golomb of order `k`.
@@ -92,15 +108,16 @@ impl<'a> BitWriter<'a> {
 
     /// Writes 64 raw bits.
     pub fn raw64(&mut self, v: u64) {
-        self.write(v >> 32, 32);
-        self.write(v & 0xffff_ffff, 32);
+        self.write(v, 64);
     }
 
-    /// Pads with zero bits to a byte boundary.
+    /// Pads with zero bits to a byte boundary and flushes.
     pub fn finish(mut self) {
-        if self.n > 0 {
-            let pad = 8 - self.n;
-            self.write(0, pad);
+        let pad = (8 - self.n % 8) % 8;
+        self.write_small(0, pad);
+        while self.n >= 8 {
+            self.n -= 8;
+            self.out.push((self.acc >> self.n) as u8);
         }
     }
 }

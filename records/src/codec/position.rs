@@ -22,6 +22,9 @@ pub const CODEC_VERSION: u64 = 1;
 /// Default cap on objects per frame accepted by the decoder.
 pub const DEFAULT_MAX_OBJECTS: usize = 4096;
 
+/// Largest gap to the previous frame across which a keyframe still carries velocities (1 s).
+pub const MAX_VELOCITY_GAP_NS: i64 = 1_000_000_000;
+
 const KEYFRAME_BIT: u8 = 0x80;
 const SEQ_MASK: u8 = 0x7f;
 
@@ -347,6 +350,15 @@ impl PositionEncoder {
         let prev = self.state.as_ref().unwrap_or(&empty);
         self.next.clear();
         self.prev_index.clear();
+        let dt = if self.state.is_some() {
+            time.wrapping_sub(prev.last_time)
+        } else {
+            0
+        };
+        // A keyframe carries velocities only across a short, forward gap; after a discontinuity (a
+        // cut in the source, a reconnect) they would cost bits and predict nothing.
+        let carry_velocity =
+            !keyframe || (self.state.is_some() && dt > 0 && dt <= MAX_VELOCITY_GAP_NS);
         let mut j = 0;
         for o in &frame.objects {
             while j < prev.tracks.len() && prev.tracks[j].id < o.id.0 {
@@ -359,7 +371,7 @@ impl PositionEncoder {
                 quantise(o.y_cm, quantum),
                 quantise(o.z_cm, quantum),
             ];
-            let (v, w) = match found {
+            let (v, w) = match found.filter(|_| carry_velocity) {
                 Some(j) => {
                     let p = &prev.tracks[j];
                     ([q[0] - p.q[0], q[1] - p.q[1], q[2] - p.q[2]], p.v)
@@ -381,11 +393,6 @@ impl PositionEncoder {
         } else {
             0
         };
-        let dt = if self.state.is_some() {
-            time.wrapping_sub(prev.last_time)
-        } else {
-            0
-        };
 
         if keyframe {
             out.push(KEYFRAME_BIT | seq);
@@ -401,6 +408,7 @@ impl PositionEncoder {
             for t in &self.next {
                 write_meta(&mut w, &t.meta, &mut last_fc);
             }
+            w.bit(carry_velocity);
             let [xy, z, vxy, vz] = &mut self.groups;
             xy.clear();
             z.clear();
@@ -414,7 +422,12 @@ impl PositionEncoder {
                 vxy.push(zigzag(t.v[1]));
                 vz.push(zigzag(t.v[2]));
             }
-            for g in &self.groups {
+            let groups = if carry_velocity {
+                &self.groups[..]
+            } else {
+                &self.groups[..2]
+            };
+            for g in groups {
                 write_group(&mut w, g);
             }
             w.finish();
@@ -653,13 +666,18 @@ impl PositionDecoder {
             for t in self.next.iter_mut() {
                 t.meta = read_meta(&mut r, &mut last_fc)?;
             }
+            let carry_velocity = r.bit()?;
             let [xy, z, vxy, vz] = &mut self.res;
             xy.resize(count * 2, 0);
             z.resize(count, 0);
             vxy.resize(count * 2, 0);
             vz.resize(count, 0);
-            for g in self.res.iter_mut() {
-                read_group(&mut r, g)?;
+            for (i, g) in self.res.iter_mut().enumerate() {
+                if i < 2 || carry_velocity {
+                    read_group(&mut r, g)?;
+                } else {
+                    g.fill(0);
+                }
             }
             let [xy, z, vxy, vz] = &self.res;
             for (i, t) in self.next.iter_mut().enumerate() {
