@@ -62,7 +62,8 @@ impl<'a> BitWriter<'a> {
         self.n += bits;
         if self.n >= 32 {
             self.n -= 32;
-            self.out.extend_from_slice(&((self.acc >> self.n) as u32).to_be_bytes());
+            self.out
+                .extend_from_slice(&((self.acc >> self.n) as u32).to_be_bytes());
         }
     }
 
