@@ -18,15 +18,15 @@
 //! # Association (per frame)
 //! 1. Detections with non-finite values or empty boxes are rejected (counted in
 //!    [`TrackerFrame::rejected_detections`]); ball detections are ignored (feed them to
-//!    [`BallTracker`]); detections below `low_score` are dropped; the rest are split into high
-//!    (`score >= high_score`) and low.
+//!    [`BallTracker`]); detections below `low_score` are dropped; of the rest at most
+//!    `max_detections` (highest scores) are kept, split into high (`score >= high_score`) and low.
 //! 2. Stage 1: high detections vs confirmed tracks (tracked and lost).
 //! 3. Stage 2: low detections vs confirmed tracks that were matched in the previous frame and are
 //!    still unmatched, with gates shrunk by `low_score_gate_scale`.
 //! 4. Stage 3: remaining high detections vs tentative tracks.
 //! 5. Unmatched tentative tracks are deleted; confirmed tracks unmatched for more than `max_lost_s`
-//!    are deleted; remaining high detections with `score >= new_track_score` start tentative tracks,
-//!    confirmed after `confirm_hits` matched frames.
+//!    are deleted; remaining high detections with `score >= new_track_score` start tentative tracks
+//!    (while fewer than `max_tracks` are held), confirmed after `confirm_hits` matched frames.
 //!
 //! Each stage is one Hungarian assignment (`pathfinding`'s Kuhn–Munkres) maximising
 //! `Σ (1 − cost)` over gated pairs, which equals minimising the cost with an unmatched cost of 1.
@@ -42,7 +42,7 @@
 //! that players and goalkeepers are interchangeable when `goalkeeper_player_compatible` is set (a
 //! track's reported class is then the majority of its matched detections).
 
-mod ball;
+pub mod ball;
 
 pub use ball::{BallConfig, BallFrame, BallOutput, BallState, BallTracker};
 
@@ -114,6 +114,11 @@ pub struct TrackerConfig {
     pub image_accel_std_rel: f64,
     /// Players and goalkeepers may be associated with each other.
     pub goalkeeper_player_compatible: bool,
+    /// At most this many people detections (highest scores first) are used per frame; the rest
+    /// are counted in [`TrackerFrame::dropped_detections`]. Bounds the assignment work.
+    pub max_detections: usize,
+    /// No new track starts while this many tracks (tentative, confirmed, lost) are held.
+    pub max_tracks: usize,
 }
 
 impl Default for TrackerConfig {
@@ -136,6 +141,8 @@ impl Default for TrackerConfig {
             image_measurement_std_rel: 0.05,
             image_accel_std_rel: 2.0,
             goalkeeper_player_compatible: true,
+            max_detections: 128,
+            max_tracks: 256,
         }
     }
 }
@@ -227,6 +234,12 @@ impl TrackerConfig {
             "must be positive",
         )?;
         check(
+            self.max_detections >= 1,
+            "max_detections",
+            "must be at least 1",
+        )?;
+        check(self.max_tracks >= 1, "max_tracks", "must be at least 1")?;
+        check(
             positive(self.image_accel_std_rel),
             "image_accel_std_rel",
             "must be positive",
@@ -281,6 +294,8 @@ pub struct TrackerFrame {
     pub tracks: Vec<TrackOutput>,
     /// Detections ignored for non-finite values or empty boxes.
     pub rejected_detections: u32,
+    /// Valid detections ignored because the frame had more than `max_detections`.
+    pub dropped_detections: u32,
 }
 
 /// Box size smoothing: new size = (1 − a) · old + a · measured.
@@ -529,19 +544,25 @@ impl Tracker {
         }
 
         let mut rejected = 0u32;
-        let mut high = Vec::new();
-        let mut low = Vec::new();
+        let mut usable: Vec<usize> = Vec::with_capacity(detections.len());
         for (i, det) in detections.iter().enumerate() {
             if !det.is_valid() {
                 rejected = rejected.saturating_add(1);
-            } else if det.class == ObjectClass::Ball || det.score < c.low_score {
-                continue;
-            } else if det.score >= c.high_score {
-                high.push(i);
-            } else {
-                low.push(i);
+            } else if det.class != ObjectClass::Ball && det.score >= c.low_score {
+                usable.push(i);
             }
         }
+        // Bounded work per frame: keep the `max_detections` highest scores (stable on ties).
+        let mut dropped = 0u32;
+        if usable.len() > c.max_detections {
+            usable.sort_by(|&a, &b| detections[b].score.total_cmp(&detections[a].score));
+            dropped = u32::try_from(usable.len() - c.max_detections).unwrap_or(u32::MAX);
+            usable.truncate(c.max_detections);
+            usable.sort_unstable();
+        }
+        let (high, low): (Vec<usize>, Vec<usize>) = usable
+            .into_iter()
+            .partition(|&i| detections[i].score >= c.high_score);
 
         // Stage 1: high detections vs confirmed tracks (tracked or lost).
         let confirmed: Vec<usize> = (0..self.tracks.len())
@@ -588,8 +609,11 @@ impl Tracker {
             }
         });
 
-        // Births.
+        // Births, up to `max_tracks` live tracks.
         for &d in &high {
+            if self.tracks.len() >= c.max_tracks {
+                break;
+            }
             if !det_used[d] && detections[d].score >= c.new_track_score {
                 self.start_track(&detections[d], now_ns);
             }
@@ -625,6 +649,7 @@ impl Tracker {
             now_ns,
             tracks,
             rejected_detections: rejected,
+            dropped_detections: dropped,
         })
     }
 }

@@ -574,3 +574,40 @@ proptest! {
         prop_assert_eq!(all.len(), 22);
     }
 }
+
+#[test]
+fn work_per_frame_is_bounded() {
+    let config = TrackerConfig {
+        max_detections: 4,
+        max_tracks: 6,
+        ..TrackerConfig::default()
+    };
+    let mut tr = Tracker::new(config).unwrap();
+    // 10 detections, scores rising with x: only the 4 best are used.
+    let dets: Vec<Detection> = (0..10)
+        .map(|k| {
+            person(
+                Point2::new(3.0 * f64::from(k), 0.0),
+                ObjectClass::Player,
+                0.6 + 0.03 * k as f32,
+            )
+        })
+        .collect();
+    let f = tr.update(0, &dets).unwrap();
+    assert_eq!((f.dropped_detections, f.rejected_detections), (6, 0));
+    assert_eq!(tr.live_tracks(), 4);
+    for i in 1..3 {
+        tr.update(i64::from(i) * FRAME_NS, &dets).unwrap();
+    }
+    let f = tr.update(3 * FRAME_NS, &dets).unwrap();
+    let xs: Vec<f64> = f
+        .tracks
+        .iter()
+        .map(|t| t.pitch_m.unwrap().x.round())
+        .collect();
+    assert_eq!(xs, vec![18.0, 21.0, 24.0, 27.0]);
+    // Fresh detections elsewhere: only 2 more tracks may start (6 held at most).
+    let others: Vec<Detection> = (0..4).map(|k| player(3.0 * f64::from(k), 20.0)).collect();
+    tr.update(4 * FRAME_NS, &others).unwrap();
+    assert_eq!(tr.live_tracks(), 6);
+}
