@@ -163,6 +163,28 @@ fn run_pki(p: PkiCmd) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Random 8-byte connection ids, valid across restarts (see `run_serve`).
+struct RandomCid(ring::rand::SystemRandom);
+
+impl quinn::ConnectionIdGenerator for RandomCid {
+    fn generate_cid(&mut self) -> quinn::ConnectionId {
+        let mut id = [0u8; 8];
+        if ring::rand::SecureRandom::fill(&self.0, &mut id).is_err() {
+            // ring's system RNG does not fail on Linux; fall back to the clock rather than panic
+            id = relay::store::unix_ns().to_le_bytes();
+        }
+        quinn::ConnectionId::new(&id)
+    }
+
+    fn cid_len(&self) -> usize {
+        8
+    }
+
+    fn cid_lifetime(&self) -> Option<Duration> {
+        None
+    }
+}
+
 fn run_serve(config: PathBuf) -> anyhow::Result<()> {
     let cfg = RelayConfig::load(&config)?.validate()?;
     let c = &cfg.config;
@@ -201,7 +223,10 @@ fn run_serve(config: PathBuf) -> anyhow::Result<()> {
     // connections of its previous life at once, so nodes reconnect without waiting for idle timeout.
     let seed = ring::digest::digest(&ring::digest::SHA256, &std::fs::read(&c.tls.key)?);
     let reset_key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, seed.as_ref());
-    let endpoint_cfg = quinn::EndpointConfig::new(Arc::new(reset_key));
+    let mut endpoint_cfg = quinn::EndpointConfig::new(Arc::new(reset_key));
+    // quinn's default connection ids carry a per-process keyed hash, so a restarted relay would
+    // drop packets of old connections as invalid instead of resetting them: use random ids.
+    endpoint_cfg.cid_generator(|| Box::new(RandomCid(ring::rand::SystemRandom::new())));
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
