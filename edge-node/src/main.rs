@@ -14,6 +14,8 @@ use edge_node::uplink::synthetic::SyntheticMatch;
 use edge_node::uplink::{self, Events, Shared, UplinkConfig};
 use records::{MatchId, NodeId, StreamId, VenueId};
 
+mod vision_cli;
+
 #[derive(Parser)]
 #[command(name = "edge-node", about = "Touchline venue edge node")]
 struct Cli {
@@ -25,6 +27,8 @@ struct Cli {
 enum Cmd {
     /// Journal a synthetic match replay and ship it to the relay over QUIC + mTLS.
     Uplink(UplinkArgs),
+    /// Score the vision pipeline against a sample feed's ground truth (HOTA, MOTA, IDF1, RMSE).
+    Eval(vision_cli::EvalArgs),
     /// Open a journal (cutting a torn tail) and print what it holds.
     Journal {
         /// Journal dir.
@@ -124,6 +128,7 @@ fn main() -> anyhow::Result<()> {
                 .build()?;
             rt.block_on(run_uplink(a))
         }
+        Cmd::Eval(a) => vision_cli::eval(a),
         Cmd::Journal { dir } => {
             let (j, rec) = Journal::open(&dir, JournalConfig::default())?;
             if let Some(t) = &rec.torn {

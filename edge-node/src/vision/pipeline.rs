@@ -92,6 +92,14 @@ impl CameraPipeline {
         })
     }
 
+    /// Replaces the calibration (moving cameras with per-frame calibration).
+    pub fn set_calibration(&mut self, calibration: Camera) {
+        if calibration != self.calibration {
+            self.calibration = calibration;
+            self.scaled = None;
+        }
+    }
+
     /// The detector (for its manifest).
     pub fn detector(&self) -> &Detector {
         &self.detector

@@ -1,0 +1,261 @@
+//! Self-evaluation: replay a sample feed's video through the vision pipeline and score the tracks
+//! against the feed's ground truth (HOTA/DetA/AssA, MOTA, IDF1, position RMSE, per-class
+//! precision/recall) with `edge_core::eval`. Also measures throughput and per-frame latency.
+//!
+//! Matching is by ground-plane distance in pitch metres. A ground-truth object counts when the
+//! feed marks it visible in this camera (box in the image, < 90 % occluded); predictions matched to
+//! invisible ground truth are ignored (don't-care), as in the metric's definition.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use edge_core::eval::{evaluate, EvalConfig, EvalFrame, GtObject, Metrics, PredObject};
+use edge_core::{BallConfig, ObjectClass as CoreClass, TrackState, TrackerConfig};
+use nalgebra::Point2;
+use sample_feeds::sim::ObjectClass as SimClass;
+use sample_feeds::truth::Feed;
+
+use super::pipeline::{CameraPipeline, VisionError};
+use crate::detect::kit::Kit;
+use crate::detect::{Detector, DetectorError};
+use crate::video::{DecodeConfig, PixelFormat, VideoError, VideoReader};
+
+/// Why an evaluation could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum EvalRunError {
+    /// The feed could not be read.
+    #[error("feed {dir}: {message}")]
+    Feed { dir: PathBuf, message: String },
+    /// The feed has no such camera, or it has no video.
+    #[error("feed {dir}: {message}")]
+    Camera { dir: PathBuf, message: String },
+    /// The detector could not start.
+    #[error(transparent)]
+    Detector(#[from] Box<DetectorError>),
+    /// Decoding failed.
+    #[error(transparent)]
+    Video(#[from] VideoError),
+    /// Processing failed.
+    #[error(transparent)]
+    Vision(#[from] Box<VisionError>),
+    /// The metrics could not be computed.
+    #[error("metrics: {0}")]
+    Metrics(String),
+}
+
+/// What to evaluate.
+#[derive(Debug, Clone)]
+pub struct EvalOptions {
+    /// Feed directory (with `feed.toml`).
+    pub feed_dir: PathBuf,
+    /// Camera name; `None` = the feed's first camera with a video.
+    pub camera: Option<String>,
+    /// Detector manifest.
+    pub manifest: PathBuf,
+    /// ONNX Runtime threads.
+    pub intra_threads: usize,
+    /// Kits for person → role (COCO models).
+    pub kits: Vec<Kit>,
+    /// Decode size; `None` = full resolution.
+    pub decode_size: Option<(u32, u32)>,
+    /// Stop after this many frames.
+    pub max_frames: Option<u64>,
+    /// Matching threshold (m).
+    pub threshold_m: f64,
+}
+
+/// Result of an evaluation run.
+#[derive(Debug, Clone)]
+pub struct EvalReport {
+    /// Tracking metrics.
+    pub metrics: Metrics,
+    /// Frames processed.
+    pub frames: u64,
+    /// Wall time of decode + detect + track (s).
+    pub wall_s: f64,
+    /// Per-frame detect+track latency (µs), sorted.
+    pub latency_us: Vec<u64>,
+}
+
+impl EvalReport {
+    /// Frames per second end to end (decode included).
+    pub fn fps(&self) -> f64 {
+        if self.wall_s > 0.0 {
+            self.frames as f64 / self.wall_s
+        } else {
+            0.0
+        }
+    }
+
+    /// Latency percentile (0..=100) in µs.
+    pub fn latency_percentile_us(&self, p: f64) -> u64 {
+        if self.latency_us.is_empty() {
+            return 0;
+        }
+        let idx = ((p / 100.0) * (self.latency_us.len() - 1) as f64).round() as usize;
+        self.latency_us[idx.min(self.latency_us.len() - 1)]
+    }
+}
+
+fn core_class(c: SimClass) -> CoreClass {
+    match c {
+        SimClass::Player => CoreClass::Player,
+        SimClass::Goalkeeper => CoreClass::Goalkeeper,
+        SimClass::Referee => CoreClass::Referee,
+        SimClass::Ball => CoreClass::Ball,
+    }
+}
+
+/// Runs the evaluation.
+pub fn run(options: &EvalOptions) -> Result<EvalReport, EvalRunError> {
+    let dir = options.feed_dir.clone();
+    let feed = Feed::load(&dir).map_err(|e| EvalRunError::Feed {
+        dir: dir.clone(),
+        message: e.to_string(),
+    })?;
+    let entry = feed
+        .manifest
+        .cameras
+        .iter()
+        .find(|c| match &options.camera {
+            Some(name) => &c.name == name,
+            None => c.video.is_some(),
+        })
+        .ok_or_else(|| EvalRunError::Camera {
+            dir: dir.clone(),
+            message: format!(
+                "no camera {} with a video (cameras: {:?})",
+                options.camera.as_deref().unwrap_or("<any>"),
+                feed.manifest
+                    .cameras
+                    .iter()
+                    .map(|c| &c.name)
+                    .collect::<Vec<_>>()
+            ),
+        })?;
+    let video = entry.video.clone().ok_or_else(|| EvalRunError::Camera {
+        dir: dir.clone(),
+        message: format!("camera {} has no video file", entry.name),
+    })?;
+    let calibration = feed
+        .camera_at(&entry.name, 0)
+        .ok_or_else(|| EvalRunError::Camera {
+            dir: dir.clone(),
+            message: format!("camera {} has no calibration", entry.name),
+        })?;
+    let boxes = feed.boxes.get(&entry.name).cloned().unwrap_or_default();
+    let detector = Detector::open(
+        &options.manifest,
+        options.intra_threads,
+        options.kits.clone(),
+    )
+    .map_err(Box::new)?;
+    let mut pipeline = CameraPipeline::new(
+        0,
+        detector,
+        calibration,
+        0,
+        TrackerConfig::default(),
+        BallConfig::default(),
+    )
+    .map_err(Box::new)?;
+    let mut reader = VideoReader::open_file(
+        &resolve(&dir, &video),
+        &DecodeConfig {
+            format: PixelFormat::Bgr,
+            scale_to_px: options.decode_size,
+        },
+    )?;
+
+    // Visibility per (frame, object) for this camera.
+    let n_objects = feed.objects.len();
+    let mut visible = vec![false; (feed.manifest.frames as usize).saturating_mul(n_objects)];
+    for b in &boxes {
+        if let Some(slot) = visible.get_mut(b.frame as usize * n_objects + b.object) {
+            *slot = b.visible;
+        }
+    }
+
+    let fps = u64::from(feed.manifest.fps.max(1));
+    let mut frames = Vec::new();
+    let mut latency_us = Vec::new();
+    let started = Instant::now();
+    let mut processed = 0u64;
+    while let Some(frame) = reader.next_frame()? {
+        if options.max_frames.is_some_and(|m| processed >= m) {
+            break;
+        }
+        let index = (frame.pts_ns * fps + 500_000_000) / 1_000_000_000;
+        if let Some(cam) = feed
+            .per_frame_calibration
+            .get(&entry.name)
+            .and_then(|c| c.get(index as usize))
+        {
+            pipeline.set_calibration(*cam);
+        }
+        let v = pipeline.process(&frame).map_err(Box::new)?;
+        latency_us.push(v.processing_us);
+        processed += 1;
+        let gt = feed
+            .positions_at(index)
+            .iter()
+            .map(|p| GtObject {
+                id: p.object as u32,
+                class: feed
+                    .objects
+                    .get(p.object)
+                    .map(|o| core_class(o.class))
+                    .unwrap_or(CoreClass::Player),
+                pitch_m: Point2::new(p.x, p.y),
+                visible: visible
+                    .get(index as usize * n_objects + p.object)
+                    .copied()
+                    .unwrap_or(false),
+            })
+            .collect();
+        let mut pred: Vec<PredObject> = v
+            .tracks
+            .iter()
+            .filter(|t| t.state != TrackState::Lost)
+            .filter_map(|t| {
+                t.pitch_m.map(|p| PredObject {
+                    track_id: t.track_id,
+                    class: t.class,
+                    pitch_m: p,
+                })
+            })
+            .collect();
+        if let Some(b) = &v.ball {
+            pred.push(PredObject {
+                track_id: 1_000_000 + b.track_id,
+                class: CoreClass::Ball,
+                pitch_m: b.pitch_m,
+            });
+        }
+        frames.push(EvalFrame { gt, pred });
+    }
+    let wall_s = started.elapsed().as_secs_f64();
+    let metrics = evaluate(
+        &EvalConfig {
+            threshold_m: options.threshold_m,
+        },
+        &frames,
+    )
+    .map_err(|e| EvalRunError::Metrics(e.to_string()))?;
+    latency_us.sort_unstable();
+    Ok(EvalReport {
+        metrics,
+        frames: processed,
+        wall_s,
+        latency_us,
+    })
+}
+
+fn resolve(dir: &Path, file: &str) -> PathBuf {
+    let p = Path::new(file);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        dir.join(p)
+    }
+}
