@@ -38,7 +38,8 @@
 //! Per frame a Hungarian matching maximising `Σ S` (ids ignored); per [`ClassGroup`]:
 //! `precision = TP / (TP + FP)`, `recall = TP / (TP + FN)` (`None` when the denominator is 0).
 //!
-//! Ratios whose denominator is 0 are 0 (HOTA family, MOTA, IDF1), as in TrackEval.
+//! Ratios whose denominator is 0 are 0 (HOTA family, MOTA, IDF1), e.g. every score of an empty
+//! evaluation.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -321,11 +322,16 @@ impl Evaluator {
         }
 
         let threshold_m = self.config.threshold_m;
+        // Ground truth is interned only when visible (an id never seen visible does not count).
         let all_gt: Vec<(bool, Obj)> = gt
             .iter()
             .map(|g| {
-                let next = self.gt_ids.len();
-                let id = *self.gt_ids.entry(g.id).or_insert(next);
+                let id = if g.visible {
+                    let next = self.gt_ids.len();
+                    *self.gt_ids.entry(g.id).or_insert(next)
+                } else {
+                    usize::MAX
+                };
                 (
                     g.visible,
                     Obj {

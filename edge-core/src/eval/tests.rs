@@ -204,6 +204,7 @@ fn invisible_ground_truth_is_dont_care() {
     }];
     let m = run(&frames);
     assert_eq!((m.gt_detections, m.pred_detections), (1, 1));
+    assert_eq!((m.gt_ids, m.pred_ids), (1, 1));
     assert_eq!((m.clear_false_positives, m.clear_false_negatives), (0, 0));
     assert!(close(m.mota, 1.0) && close(m.hota, 1.0));
 }
