@@ -238,7 +238,7 @@ pub fn spawn(
                         })?,
                 );
             }
-            SourceMode::Replay => {
+            SourceMode::Replay | SourceMode::ReplayRealtime => {
                 let (tx, rx) = sync_channel(config.replay_queue.max(1));
                 let src_stop = stop.clone();
                 let src_out = out.clone();

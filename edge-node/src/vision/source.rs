@@ -22,7 +22,18 @@ pub enum SourceMode {
     /// Latest frame wins; stale frames are dropped and counted; reconnect on failure.
     Live,
     /// Every frame, in order; the decoder waits for the consumer; end of stream ends the source.
+    /// As fast as possible.
     Replay,
+    /// As [`SourceMode::Replay`], paced so frame `pts` is released `pts` after the first frame
+    /// (real-time replay of a recording).
+    ReplayRealtime,
+}
+
+impl SourceMode {
+    /// Lossless modes never drop and never reconnect.
+    pub fn is_replay(self) -> bool {
+        matches!(self, Self::Replay | Self::ReplayRealtime)
+    }
 }
 
 /// Reconnect backoff for live sources.
@@ -180,7 +191,7 @@ impl SourceConfig {
                 (_, Err(SourceError::Closed { camera })) => {
                     return Err(SourceError::Closed { camera })
                 }
-                (SourceMode::Replay, r) => return r,
+                (SourceMode::Replay | SourceMode::ReplayRealtime, r) => return r,
                 (SourceMode::Live, Ok(())) | (SourceMode::Live, Err(_)) => {
                     if shutdown.load(Ordering::Relaxed) {
                         break;
@@ -218,14 +229,23 @@ impl SourceConfig {
         *opened_once = true;
         let timeout = match self.mode {
             SourceMode::Live => Some(self.stall_timeout),
-            SourceMode::Replay => None,
+            SourceMode::Replay | SourceMode::ReplayRealtime => None,
         };
+        let mut pace: Option<(std::time::Instant, u64)> = None;
         while !shutdown.load(Ordering::Relaxed) {
             let Some(frame) = reader.next_frame_within(timeout).map_err(fail)? else {
                 return Ok(());
             };
             // A frame arrived: the source is healthy again.
             *attempt = 0;
+            if self.mode == SourceMode::ReplayRealtime {
+                let (wall0, pts0) = *pace.get_or_insert((std::time::Instant::now(), frame.pts_ns));
+                let due = wall0 + Duration::from_nanos(frame.pts_ns.saturating_sub(pts0));
+                let now = std::time::Instant::now();
+                if due > now {
+                    sleep_unless(shutdown, due - now);
+                }
+            }
             stats.decoded.fetch_add(1, Ordering::Relaxed);
             let tagged = CameraFrame {
                 camera: self.camera,
