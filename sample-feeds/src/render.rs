@@ -131,16 +131,20 @@ impl Look {
         let ref_colours: [Bgr; 4] = [
             [20.0, 20.0, 20.0],
             [40.0, 230.0, 240.0],
-            [60.0, 230.0, 120.0],
-            [200.0, 60.0, 230.0],
+            [230.0, 230.0, 40.0],
+            [40.0, 140.0, 250.0],
         ];
         let start = rng.random_range(0..ref_colours.len());
         let ref_shirt = (0..ref_colours.len())
             .map(|k| ref_colours[(start + k) % ref_colours.len()])
             .max_by(|a, b| {
-                let da = colour_dist(*a, home_kit.shirt).min(colour_dist(*a, away_kit.shirt));
-                let db = colour_dist(*b, home_kit.shirt).min(colour_dist(*b, away_kit.shirt));
-                da.total_cmp(&db)
+                let near = |c: Bgr| {
+                    [home_kit.shirt, away_kit.shirt, GK_HOME, GK_AWAY]
+                        .iter()
+                        .map(|k| colour_dist(c, *k))
+                        .fold(f64::INFINITY, f64::min)
+                };
+                near(*a).total_cmp(&near(*b))
             })
             .unwrap_or(ref_colours[0]);
         let referee = Kit {
@@ -154,13 +158,7 @@ impl Look {
             grass: [light, base],
             surround: [base[0] * 0.85, base[1] * 0.85, base[2] * 0.85],
             stripes: rng.random_range(9..13) * 2,
-            kits: [
-                home_kit,
-                away_kit,
-                gk([60.0, 220.0, 60.0]),
-                gk([200.0, 60.0, 220.0]),
-                referee,
-            ],
+            kits: [home_kit, away_kit, gk(GK_HOME), gk(GK_AWAY), referee],
             night,
             sun: Vector2::new(sun_a.cos(), sun_a.sin()),
             contrast: if night {
@@ -187,6 +185,9 @@ impl Look {
         }
     }
 }
+
+const GK_HOME: Bgr = [60.0, 220.0, 60.0];
+const GK_AWAY: Bgr = [200.0, 60.0, 220.0];
 
 fn colour_dist(a: Bgr, b: Bgr) -> f64 {
     ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt()
