@@ -113,7 +113,7 @@ pub type Progress<'a> = &'a mut dyn FnMut(u64, u64);
 
 impl FeedSpec {
     fn validate(&self) -> Result<u64, GenerateError> {
-        if self.fps == 0 || SIM_HZ % u64::from(self.fps) != 0 {
+        if self.fps == 0 || !SIM_HZ.is_multiple_of(u64::from(self.fps)) {
             return Err(GenerateError::Spec(format!(
                 "fps {} must divide {SIM_HZ} (25, 50, 60, …)",
                 self.fps
@@ -208,7 +208,7 @@ pub fn run(
         if frame > 0 {
             for _ in 0..steps_per_frame {
                 sim.step();
-                if sim.step_index() % steps_per_sample == 0 {
+                if sim.step_index().is_multiple_of(steps_per_sample) {
                     wear_sample(&sim, &mut wear, &mut t.wearables);
                 }
                 for e in sim.drain_events() {

@@ -351,7 +351,7 @@ const SHIRT_NUMBERS: [u8; 11] = [1, 2, 4, 5, 3, 7, 6, 8, 11, 9, 10];
 impl MatchSim {
     /// A new match at step 0, players in kick-off positions, home to kick off at t = 1 s.
     pub fn new(config: SimConfig) -> Self {
-        let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ 0x5eed_0f_f007_ba11);
+        let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ 0x005e_ed0f_f007_ba11);
         let mut people = Vec::with_capacity(25);
         for team in [Team::Home, Team::Away] {
             let s = team.attack_sign();
