@@ -433,3 +433,91 @@ fn matches_trackeval_reference() {
         );
     }
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn class_of(k: u8) -> ObjectClass {
+        ObjectClass::ALL[usize::from(k % 4)]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Predictions that copy the ground truth under any renaming of ids score 1 everywhere.
+        #[test]
+        fn renamed_copy_of_ground_truth_is_perfect(
+            objects in proptest::collection::vec((any::<u8>(), -50.0f64..50.0, -30.0f64..30.0), 1..8),
+            frames in 1usize..12,
+            id_offset in 0u32..1000,
+        ) {
+            let seq: Vec<EvalFrame> = (0..frames)
+                .map(|f| {
+                    let gt: Vec<GtObject> = objects
+                        .iter()
+                        .enumerate()
+                        .map(|(k, &(c, x, y))| GtObject {
+                            id: k as u32,
+                            class: class_of(c),
+                            pitch_m: Point2::new(x + 0.1 * f as f64, y),
+                            visible: true,
+                        })
+                        .collect();
+                    let pred = gt
+                        .iter()
+                        .map(|g| PredObject { track_id: 5000 - g.id - id_offset, class: g.class, pitch_m: g.pitch_m })
+                        .collect();
+                    EvalFrame { gt, pred }
+                })
+                .collect();
+            let m = run(&seq);
+            // Overlapping objects of one group may be matched crosswise in HOTA, so require only
+            // the binary metrics to be exact and HOTA to be near 1 when objects are apart.
+            prop_assert!(close(m.mota, 1.0) && close(m.idf1, 1.0) && m.id_switches == 0);
+            prop_assert_eq!(m.position_rmse_m, Some(0.0));
+            let apart = objects.iter().enumerate().all(|(i, a)| {
+                objects.iter().skip(i + 1).all(|b| (a.1 - b.1).hypot(a.2 - b.2) >= 2.0)
+            });
+            if apart {
+                prop_assert!(close(m.hota, 1.0) && close(m.det_a, 1.0) && close(m.ass_a, 1.0));
+            }
+        }
+
+        /// Every score is a finite number in its range, whatever the input.
+        #[test]
+        fn scores_stay_in_range(
+            gt_frames in proptest::collection::vec(
+                proptest::collection::vec((0u32..6, any::<u8>(), -5.0f64..5.0, -5.0f64..5.0, any::<bool>()), 0..6), 1..10),
+            pred_frames in proptest::collection::vec(
+                proptest::collection::vec((0u32..8, any::<u8>(), -5.0f64..5.0, -5.0f64..5.0), 0..7), 1..10),
+        ) {
+            let mut ev = Evaluator::new(EvalConfig::default()).unwrap();
+            for (g, p) in gt_frames.iter().zip(&pred_frames) {
+                let gt: Vec<GtObject> = g
+                    .iter()
+                    .map(|&(id, c, x, y, visible)| GtObject { id, class: class_of(c), pitch_m: Point2::new(x, y), visible })
+                    .collect();
+                let pred: Vec<PredObject> = p
+                    .iter()
+                    .map(|&(id, c, x, y)| PredObject { track_id: id, class: class_of(c), pitch_m: Point2::new(x, y) })
+                    .collect();
+                // Frames with repeated ids are rejected; the rest are scored.
+                let _ = ev.push_frame(&gt, &pred);
+            }
+            let m = ev.finish();
+            for v in [m.hota, m.det_a, m.ass_a, m.loc_a, m.idf1, m.idp, m.idr] {
+                prop_assert!(v.is_finite() && (0.0..=1.0 + 1e-12).contains(&v), "{}", m);
+            }
+            prop_assert!(m.mota.is_finite() && m.mota <= 1.0);
+            prop_assert_eq!(m.clear_true_positives + m.clear_false_negatives, m.gt_detections);
+            prop_assert_eq!(m.clear_true_positives + m.clear_false_positives, m.pred_detections);
+            prop_assert!(m.idtp <= m.gt_detections.min(m.pred_detections));
+            for c in &m.per_class {
+                prop_assert!(c.precision.is_none_or(|v| (0.0..=1.0).contains(&v)));
+                prop_assert!(c.recall.is_none_or(|v| (0.0..=1.0).contains(&v)));
+            }
+        }
+    }
+}
