@@ -197,16 +197,28 @@ fn main() -> anyhow::Result<()> {
         let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse()?)?;
         endpoint.set_default_client_config(client_config(&ca_path, &identities[0].cert, &identities[0].key)?);
         let mut tasks = Vec::new();
+        let (start_tx, start_rx) = tokio::sync::watch::channel(false);
         let connected = Arc::new(AtomicU64::new(0));
         let period = Duration::from_secs(1) / a.rate_hz.max(1);
         for (i, ident) in identities.iter().enumerate() {
             let cfg = client_config(&ca_path, &ident.cert, &ident.key)?;
-            let conn = endpoint.connect_with(cfg, addr, "localhost")?.await?;
+            let mut attempt = 0;
+            let conn = loop {
+                match endpoint.connect_with(cfg.clone(), addr, "localhost")?.await {
+                    Ok(c) => break c,
+                    Err(e) if attempt < 5 => {
+                        attempt += 1;
+                        eprintln!("node {}: connect failed ({e}), retrying", i + 1);
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            };
             connected.fetch_add(1, Ordering::Relaxed);
             let node = i as u32 + 1;
             let (sent, acked, rtts, stop, measuring) =
                 (sent.clone(), acked.clone(), rtts.clone(), stop.clone(), measuring.clone());
             let objects = objects.clone();
+            let mut go = start_rx.clone();
             tasks.push(tokio::spawn(async move {
                 let (mut send, mut recv) = conn.open_bi().await?;
                 send.write_all(&Hello { stream: StreamId(0), lane: Lane::Live }.encode()).await?;
@@ -234,6 +246,12 @@ fn main() -> anyhow::Result<()> {
                         }
                     }
                 });
+                // all nodes start together once every connection is up
+                while !*go.borrow() {
+                    if go.changed().await.is_err() {
+                        return Ok(());
+                    }
+                }
                 // spread the nodes' phases over one period
                 tokio::time::sleep(period * (node % 40) / 40).await;
                 let mut iv = tokio::time::interval(period);
@@ -273,6 +291,7 @@ fn main() -> anyhow::Result<()> {
             }));
         }
         eprintln!("{} connections up", connected.load(Ordering::Relaxed));
+        let _ = start_tx.send(true);
         tokio::time::sleep(Duration::from_secs(3)).await;
         let (cpu0, _, _) = proc_stat(pid)?;
         let (s0, a0) = (sent.load(Ordering::Relaxed), acked.load(Ordering::Relaxed));
