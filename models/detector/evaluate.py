@@ -1,0 +1,305 @@
+"""Evaluates the exported detector through ONNX Runtime (the shipped artifact), picks the score
+thresholds on a validation export, measures held-out metrics and CPU latency, writes the
+manifest, the model card and the committed test frame.
+
+Usage: evaluate.py --onnx models/touchline-det.onnx --val DIR --test DIR... --name touchline-det
+"""
+import argparse
+import csv
+import datetime
+import hashlib
+import json
+import pathlib
+import platform
+import shutil
+import sys
+import time
+
+import cv2
+import numpy as np
+import onnxruntime as ort
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+from common import BALL, CLASSES, INPUT_H, INPUT_W, PAD, decode_rows, evaluate, letterbox, to_tensor  # noqa: E402
+from data import read_export  # noqa: E402
+
+
+FLOOR = 0.05
+
+
+def session(path, threads):
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    return ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+
+
+def run_export(sess, dirs):
+    """Raw [K, 6] outputs + letterbox params + truth for every image of the exports."""
+    out = []
+    for d in dirs:
+        for r in read_export(d):
+            img = cv2.imread(r["path"], cv2.IMREAD_COLOR)
+            canvas, s, px, py = letterbox(img)
+            rows = sess.run(None, {"images": to_tensor(canvas)})[0][0]
+            out.append((r, rows, s, px, py))
+    return out
+
+
+def frames_at(raw, score_thr, ball_thr):
+    frames = []
+    for r, rows, s, px, py in raw:
+        dets = decode_rows(rows, s, px, py, r["width"], r["height"], score_thr, ball_thr)
+        gts = [(x0, y0, x1, y1, c, v) for x0, y0, x1, y1, c, v in r["objects"]]
+        frames.append((dets, gts, r["height"]))
+    return frames
+
+
+def pick_thresholds(raw):
+    """Person threshold: best mean F1 of player/goalkeeper/referee; ball: best centre-match F1."""
+    best_p, best_b = (0.0, 0.3), (0.0, 0.3)
+    frames = frames_at(raw, FLOOR, FLOOR)
+    for t in np.arange(0.1, 0.9, 0.05):
+        res = evaluate(frames, t, t)
+        f1s = []
+        for c in ("player", "goalkeeper", "referee"):
+            m = res[(c, "iou")]
+            f1s.append(2 * m["precision"] * m["recall"] / max(m["precision"] + m["recall"], 1e-9))
+        fp = float(np.mean(f1s))
+        mb = res[("ball", "centre")]
+        fb = 2 * mb["precision"] * mb["recall"] / max(mb["precision"] + mb["recall"], 1e-9)
+        if fp > best_p[0]:
+            best_p = (fp, float(t))
+        if fb > best_b[0]:
+            best_b = (fb, float(t))
+    return round(best_p[1], 2), round(best_b[1], 2)
+
+
+def latency(path, threads, n=100):
+    sess = session(path, threads)
+    x = np.random.default_rng(0).random((1, 3, INPUT_H, INPUT_W), dtype=np.float32)
+    for _ in range(5):
+        sess.run(None, {"images": x})
+    ts = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        sess.run(None, {"images": x})
+        ts.append((time.perf_counter() - t0) * 1e3)
+    return {"median_ms": float(np.median(ts)), "min_ms": float(np.min(ts)), "p90_ms": float(np.percentile(ts, 90))}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--onnx", required=True)
+    ap.add_argument("--name", default="touchline-det")
+    ap.add_argument("--val", nargs="+", required=True)
+    ap.add_argument("--test", nargs="+", required=True)
+    ap.add_argument("--train-json", required=True)
+    ap.add_argument("--train-exports", nargs="+", required=True)
+    ap.add_argument("--models-dir", required=True)
+    args = ap.parse_args()
+    models = pathlib.Path(args.models_dir)
+    onnx_path = pathlib.Path(args.onnx)
+    sess = session(str(onnx_path), 2)
+
+    val = run_export(sess, args.val)
+    score_thr, ball_thr = pick_thresholds(val)
+    print(f"thresholds: person {score_thr}, ball {ball_thr}", flush=True)
+    test = run_export(sess, args.test)
+    # Decode once at a low floor (AP needs the whole curve); P/R are taken at the thresholds.
+    res = evaluate(frames_at(test, FLOOR, FLOOR), score_thr, ball_thr)
+    for k, v in res.items():
+        print(k, {a: round(b, 4) if isinstance(b, float) else b for a, b in v.items()}, flush=True)
+    # Ball recall per source resolution (the ball is 2-6 px).
+    by_res = {}
+    for hgt in sorted({r["height"] for r, *_ in test}):
+        sub = [t for t in test if t[0]["height"] == hgt]
+        m = evaluate(frames_at(sub, FLOOR, FLOOR), score_thr, ball_thr)[("ball", "centre")]
+        by_res[f"{hgt}p"] = {"recall": m["recall"], "precision": m["precision"], "gt": m["gt"]}
+    lat = {t: latency(str(onnx_path), t) for t in (1, 2)}
+    print("latency", lat, flush=True)
+
+    train_meta = json.loads(pathlib.Path(args.train_json).read_text())
+    train_looks = {r["look_seed"] for d in args.train_exports for r in read_export(d)}
+    test_looks = {r["look_seed"] for r, *_ in test}
+    assert not (train_looks & test_looks), "held-out looks overlap the training looks"
+
+    # Committed test frame: the first held-out 1280x720 frame with a visible, unoccluded ball.
+    testdata = models / "testdata"
+    testdata.mkdir(exist_ok=True)
+    chosen = None
+    for r, rows, s, px, py in test:
+        if (r["width"], r["height"]) != (1280, 720):
+            continue
+        if any(o[4] == BALL and o[5] for o in r["objects"]):
+            chosen = r
+            break
+    if chosen is not None:
+        shutil.copyfile(chosen["path"], testdata / "detector-frame.jpg")
+        with open(testdata / "detector-frame.csv", "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["class", "x0", "y0", "x1", "y1", "visible"])
+            for x0, y0, x1, y1, c, v in chosen["objects"]:
+                w.writerow([CLASSES[c], f"{x0:.1f}", f"{y0:.1f}", f"{x1:.1f}", f"{y1:.1f}", int(v)])
+
+    sha = hashlib.sha256(onnx_path.read_bytes()).hexdigest()
+    size = onnx_path.stat().st_size
+    metrics = {"thresholds": {"score": score_thr, "ball_score": ball_thr},
+               "test": {f"{a}/{b}": v for (a, b), v in res.items()},
+               "ball_by_resolution": by_res, "latency": lat, "train": train_meta,
+               "test_frames": len(test), "test_looks": len(test_looks), "train_looks": len(train_looks),
+               "val_frames": len(val), "sha256": sha, "bytes": size,
+               "test_frame": chosen["path"] if chosen else None,
+               "cpu": platform.processor() or platform.machine()}
+    (models / f"{args.name}.metrics.json").write_text(json.dumps(metrics, indent=1))
+    write_manifest(models, args, sha, score_thr, ball_thr, train_meta, len(train_looks))
+    write_card(models, args, metrics)
+
+
+def write_manifest(models, args, sha, score_thr, ball_thr, tm, n_looks):
+    today = datetime.date.today().isoformat()
+    text = f'''# Touchline player/ball detector. Read by edge-node (edge_node::detect::DetectorManifest);
+# written by models/detector/evaluate.py (models/train_detector.sh): do not edit by hand.
+name = "{args.name}"
+file = "{args.name}.onnx"
+sha256 = "{sha}"
+classes = ["player", "goalkeeper", "referee", "ball"]
+
+[input]
+name = "images"
+shape = [1, 3, {INPUT_H}, {INPUT_W}]  # NCHW
+dtype = "f32"
+colour = "bgr"
+resize = "letterbox"  # keep aspect, scale to fit, centre, pad with pad_value (OpenCV INTER_LINEAR)
+mean = [0.0, 0.0, 0.0]  # (pixel - mean) / std on 0..255 values
+std = [255.0, 255.0, 255.0]
+pad_value = {PAD}
+
+# Output `detections` f32 [1, 64, 6]: x1, y1, x2, y2 in model-input pixels (before un-letterboxing),
+# score 0..1 (sigmoid of the centre heatmap), class id (index into `classes`, as f32). Decoding
+# (3x3 max-pool peak suppression + top-64 over all classes) is inside the graph; rows that are not
+# heatmap peaks have score 0 (padding). Still apply the thresholds and the usual NMS.
+[output]
+layout = "boxes-xyxy-score-class"
+
+[class_map]
+player = "player"
+goalkeeper = "goalkeeper"
+referee = "referee"
+ball = "ball"
+
+# Chosen on the validation export (best F1), not on the held-out set.
+[thresholds]
+score = {score_thr}
+ball_score = {ball_thr}
+nms_iou = 0.5
+
+[provenance]
+architecture = "CenterNet-style FCN, depthwise-separable, stride-4 heads, in-graph decode"
+training_script = "models/train_detector.sh"
+generator = "sample-feeds frames"
+train_seeds = "frames --seed 1..8 --count 200 ({n_looks} looks)"
+validation_seeds = "frames --seed 50 --count 60"
+held_out_seeds = "frames --seed 900, 901 --count 120"
+iterations = {tm["iterations"]}
+batch = {tm["batch"]}
+crop_px = {tm["crop"]}
+torch_seed = {tm["seed"]}
+torch = "{tm["torch"]}"
+train_seconds = {tm["train_seconds"]}
+opset = 17
+date = "{today}"
+card = "{args.name}.md"
+'''
+    (models / f"{args.name}.toml").write_text(text)
+
+
+def write_card(models, args, m):
+    t = m["test"]
+
+    def row(name, mode="iou"):
+        v = t[f"{name}/{mode}"]
+        return f"| {name}{' (centre match)' if mode == 'centre' else ''} | {v['precision']:.3f} | {v['recall']:.3f} | {v['ap50']:.3f} | {v['gt']} |"
+
+    lat = m["latency"]
+    br = "\n".join(f"| {k} | {v['recall']:.3f} | {v['precision']:.3f} | {v['gt']} |" for k, v in m["ball_by_resolution"].items())
+    tm = m["train"]
+    card = f'''# {args.name}: Touchline player / goalkeeper / referee / ball detector
+
+Written by `models/detector/evaluate.py`; every number below is measured by that script
+(`bash models/train_detector.sh` regenerates the data, retrains and rewrites this card).
+
+## What it is
+- Fully convolutional CenterNet-style net, {m["bytes"] / 1e6:.2f} MB ONNX (opset 17), input
+  `images` f32 [1, 3, {INPUT_H}, {INPUT_W}] BGR / 255, letterboxed (centred, pad {PAD}).
+- Stride-2 stem, depthwise-separable blocks to stride 16, FPN back to stride 4; heads at stride 4:
+  per-class centre heatmap, log box size, sub-cell offset. A 1280x720 frame is scaled by 0.75 and a
+  1920x1080 frame by 0.5, so the ball (3-6 px in the frame) is 2-3 px at the input: the stride-2
+  stem and stride-4 heads still resolve it.
+- Output `detections` [1, 64, 6] = x1, y1, x2, y2 (input px), score, class id; decoding is in the
+  graph (layout `boxes-xyxy-score-class` of `edge_node::detect`).
+- sha256 `{m["sha256"]}`.
+
+## Training
+- Data: `sample-feeds frames` exports, seeds 1-8 x 200 frames = 1600 frames, {m["train_looks"]} looks
+  (a new match + look every 20 frames), six camera rigs, 960x540 / 1280x720 / 1920x1080, day and
+  night. Random 256x256 crops of the letterboxed frame (scale 0.8-1.3, flips, brightness/contrast
+  jitter, 40 % of crops around the ball).
+- CenterNet focal loss (classes normalised separately so the single ball weighs as much as 22
+  players) + L1 size + L1 offset; AdamW, cosine schedule, {tm["iterations"]} iterations x {tm["batch"]} crops, torch seed {tm["seed"]}.
+- Training time: {tm["train_seconds"] / 60:.1f} min wall on this 2-core machine, torch {tm["torch"]} CPU,
+  2 threads, while other builds shared the cores.
+
+## Held-out evaluation
+{m["test_frames"]} frames from `sample-feeds frames --seed 900` and `--seed 901` ({m["test_looks"]} looks, none
+used in training or validation; the script asserts the look seeds are disjoint). Run through ONNX
+Runtime with the manifest's preprocessing and thresholds (person {m["thresholds"]["score"]}, ball
+{m["thresholds"]["ball_score"]}, picked on a separate validation export, seed 50) and the edge node's NMS
+(IoU 0.5; persons of every role suppress each other). Ground truth = every object whose box
+touches the image; objects more than 90 % occluded are "ignore" (neither hit nor miss).
+Matching: IoU ≥ 0.5 with the same class; for the ball also centre distance ≤ max(3 px at 720p
+scale, ball diameter), since a 4x4 px box off by one pixel already has IoU < 0.5.
+
+| class | precision | recall | AP50 | objects |
+|---|---|---|---|---|
+{row("player")}
+{row("goalkeeper")}
+{row("referee")}
+{row("ball")}
+{row("ball", "centre")}
+
+Ball by source resolution (centre match):
+
+| resolution | recall | precision | balls |
+|---|---|---|---|
+{br}
+
+## CPU latency (ONNX Runtime {ort.__version__}, this machine, one 960x544 input = one 720p frame)
+| threads | median | min | p90 |
+|---|---|---|---|
+| 1 | {lat[1]["median_ms"]:.1f} ms | {lat[1]["min_ms"]:.1f} ms | {lat[1]["p90_ms"]:.1f} ms |
+| 2 | {lat[2]["median_ms"]:.1f} ms | {lat[2]["min_ms"]:.1f} ms | {lat[2]["p90_ms"]:.1f} ms |
+
+Measured while other engineers' builds were running on the same 2 cores: the minimum is the
+closest to an idle machine. Preprocessing (letterbox) is not included.
+
+## Targets (issue 5) and status
+- player recall ≥ 0.98 at precision ≥ 0.98: see the table (player row).
+- ball recall ≥ 0.9 when visible: see the ball centre-match row.
+- ≤ 10 ms per 720p frame on 2 cores: see the latency table.
+
+## Known limits
+- Generated data only: flat-shaded figures, no real broadcast texture, motion blur off in the
+  export. Expect a domain gap on real footage.
+- Goalkeepers and referees are told apart from players by kit colour. The generator's keeper kits
+  are fixed (green / magenta) and referees black or yellow, while a team can also wear black or
+  yellow: those looks are ambiguous by colour alone.
+- The committed test frame (`models/testdata/detector-frame.jpg`) is the first held-out 720p frame
+  with a visible ball; it is used by `tests/tests/models_detector.rs`.
+'''
+    (models / f"{args.name}.md").write_text(card)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""Touchline detector network: a small CenterNet-style fully convolutional net.
+
+Backbone: stride-2 stem, depthwise-separable blocks down to stride 16, a light FPN back up to
+stride 4, and three heads at stride 4: per-class centre heatmap, box size (log px) and sub-cell
+centre offset. The stride-2 stem and stride-4 heads keep a 3-4 px ball resolvable.
+
+`Exported` wraps the net with the in-graph decoder so the ONNX file outputs final boxes:
+`detections` f32 [1, K, 6] = x1, y1, x2, y2 (model-input pixels), score (0..1), class id; rows
+that are not local heatmap peaks have score 0 (padding). Layout name: `boxes-xyxy-score-class`.
+"""
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+STRIDE = 4
+
+
+def conv_bn(ci, co, k=3, s=1, groups=1, act=True):
+    layers = [nn.Conv2d(ci, co, k, s, k // 2, groups=groups, bias=False), nn.BatchNorm2d(co)]
+    if act:
+        layers.append(nn.ReLU(inplace=True))
+    return nn.Sequential(*layers)
+
+
+class DWBlock(nn.Module):
+    """Depthwise 3x3 + pointwise 1x1, residual when shapes allow."""
+
+    def __init__(self, ci, co, s=1):
+        super().__init__()
+        self.dw = conv_bn(ci, ci, 3, s, groups=ci)
+        self.pw = conv_bn(ci, co, 1, act=False)
+        self.res = s == 1 and ci == co
+
+    def forward(self, x):
+        y = self.pw(self.dw(x))
+        return F.relu(y + x if self.res else y)
+
+
+class CenterNet(nn.Module):
+    def __init__(self, num_classes=4, w=(16, 32, 64, 96), head=32):
+        super().__init__()
+        c1, c2, c3, c4 = w
+        self.stem = conv_bn(3, c1, 3, 2)
+        self.s4 = nn.Sequential(DWBlock(c1, c2, 2), DWBlock(c2, c2))
+        self.s8 = nn.Sequential(DWBlock(c2, c3, 2), DWBlock(c3, c3))
+        self.s16 = nn.Sequential(DWBlock(c3, c4, 2), DWBlock(c4, c4), DWBlock(c4, c4))
+        self.lat16 = conv_bn(c4, head, 1)
+        self.lat8 = conv_bn(c3, head, 1)
+        self.lat4 = conv_bn(c2, head, 1)
+        self.fuse8 = DWBlock(head, head)
+        self.fuse4 = DWBlock(head, head)
+        self.head = conv_bn(head, head, 3)
+        self.hm = nn.Conv2d(head, num_classes, 1)
+        self.wh = nn.Conv2d(head, 2, 1)
+        self.off = nn.Conv2d(head, 2, 1)
+        nn.init.constant_(self.hm.bias, -4.0)
+
+    def forward(self, x):
+        x = self.stem(x)
+        f4 = self.s4(x)
+        f8 = self.s8(f4)
+        f16 = self.s16(f8)
+        p = self.lat16(f16)
+        p = self.fuse8(F.interpolate(p, scale_factor=2.0, mode="nearest") + self.lat8(f8))
+        p = self.fuse4(F.interpolate(p, scale_factor=2.0, mode="nearest") + self.lat4(f4))
+        h = self.head(p)
+        return self.hm(h), self.wh(h), self.off(h)
+
+
+class Exported(nn.Module):
+    """Net + normalisation-free decoder: heatmap peaks (3x3 max-pool NMS) → top-K boxes."""
+
+    def __init__(self, net, k=64):
+        super().__init__()
+        self.net = net
+        self.k = k
+
+    def forward(self, x):
+        hm, wh, off = self.net(x)
+        hm = torch.sigmoid(hm)
+        n, c, h, w = hm.shape
+        peak = F.max_pool2d(hm, 3, 1, 1)
+        hm = hm * (peak == hm).to(hm.dtype)
+        scores, idx = torch.topk(hm.reshape(1, c * h * w), self.k)
+        cls = torch.div(idx, h * w, rounding_mode="floor")
+        pos = idx - cls * (h * w)
+        ys = torch.div(pos, w, rounding_mode="floor")
+        xs = pos - ys * w
+        wh = wh.reshape(1, 2, h * w)
+        off = off.reshape(1, 2, h * w)
+        g = pos.unsqueeze(1).expand(1, 2, self.k)
+        bwh = torch.exp(torch.gather(wh, 2, g))
+        boff = torch.gather(off, 2, g)
+        cx = (xs.to(hm.dtype) + boff[:, 0]) * STRIDE
+        cy = (ys.to(hm.dtype) + boff[:, 1]) * STRIDE
+        bw, bh = bwh[:, 0], bwh[:, 1]
+        out = torch.stack(
+            [cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2, scores, cls.to(hm.dtype)], dim=2
+        )
+        return out

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Retrains the Touchline detector from scratch: generates frames with sample-feeds, trains on the
+# CPU (PyTorch), exports ONNX, evaluates on held-out seeds and rewrites
+#   models/touchline-det.onnx, .toml (manifest), .md (card), .metrics.json, models/testdata/detector-frame.*
+# Needs: cargo, python3.11 (creates models/.venv-train with torch on first use).
+# Not part of setup or CI. About 50-60 min on 2 busy cores (see the card for the measured time).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+M=models
+D=$M/data/det
+R=$M/runs
+bash $M/setup_train_env.sh
+PY=$M/.venv-train/bin/python
+cargo build --release -p sample-feeds
+B=target/release/sample-feeds
+mkdir -p "$D" "$R"
+gen() { [ -f "$D/$1/labels.csv" ] || $B frames --seed "$2" --count "$3" --out "$D/$1"; }
+for s in 1 2 3 4 5 6 7 8; do gen train-$s $s 200; done
+gen val-50 50 60
+gen test-900 900 120
+gen test-901 901 120
+start=$(date +%s)
+$PY -c "import sys; sys.path.insert(0, '$M/detector'); from data import build_cache; build_cache(['$D/train-%d' % s for s in range(1, 9)], '$R/train')"
+$PY $M/detector/train.py --cache $R/train --iters 700 --batch 8 --seed 1234 --out $M/touchline-det.onnx
+mv $M/touchline-det.onnx.train.json $R/det.train.json
+$PY $M/detector/evaluate.py --onnx $M/touchline-det.onnx --name touchline-det \
+  --val $D/val-50 --test $D/test-900 $D/test-901 \
+  --train-json $R/det.train.json --train-exports $(for s in 1 2 3 4 5 6 7 8; do echo $D/train-$s; done) \
+  --models-dir $M
+echo "detector retrained in $(( $(date +%s) - start )) s (data generation excluded)"
