@@ -378,7 +378,6 @@ impl<I: MergeItem> Merger<I> {
             };
             let next = self.next_offset.entry(mm.league).or_insert(0);
             let mut publish = |mm: &MatchMerge<I>, p: Pending<I>, late: bool, out: &mut Vec<_>| {
-                let _ = mm;
                 out.push(Published {
                     league: mm.league,
                     offset: *next,
@@ -393,10 +392,7 @@ impl<I: MergeItem> Merger<I> {
             while let Some(p) = mm.late.pop_front() {
                 publish(mm, p, true, &mut out);
             }
-            loop {
-                let Some((&(t, arrival), _)) = mm.pending.first_key_value() else {
-                    break;
-                };
+            while let Some((&(t, arrival), _)) = mm.pending.first_key_value() {
                 let forced = mm.pending.len() > self.cfg.max_pending_per_match;
                 if !forced && wm.is_none_or(|w| t > w) {
                     break;
@@ -653,10 +649,10 @@ mod tests {
                 }
             }
             // the link comes back for good: every node resends from its acked prefix, in order
-            for node in 0..sc.nodes.len() {
+            for (node, batches) in node_batches.iter().enumerate() {
                 now += 1;
                 let from = merger.next_seq(src(node as u32)) as usize;
-                for seq in from..node_batches[node].len() {
+                for seq in from..batches.len() {
                     deliver(&mut merger, &mut ingest_log, now, node, seq);
                 }
             }
