@@ -40,7 +40,7 @@ fn same_seed_gives_byte_identical_truth_and_wearables() -> TestResult {
     let a = texts(&s)?;
     let b = texts(&s)?;
     assert_eq!(a, b);
-    assert!(a.positions.lines().count() > 75 * 26);
+    assert!(a.positions.lines().count() > 75 * 24);
     assert!(a.wearables.lines().count() > 150 * 20);
     assert!(!a.boxes[0].1.is_empty() && !a.per_frame_calibration.is_empty());
     let c = texts(&spec(
@@ -178,7 +178,10 @@ fn check_events(feed: &Feed) -> TestResult {
         let (Some(a), Some(b)) = (ball_at(f - 1), ball_at(f)) else {
             continue;
         };
-        if in_goal(&a, tol).is_none() && in_goal(&b, -tol).is_some() {
+        // Entries through the goal mouth, from the field of play (the simulation has no side
+        // nets: a ball that went out wide may drift behind the goal line afterwards).
+        let from_field = a.x.abs() <= pitch.half_length() + BALL_RADIUS + tol;
+        if from_field && in_goal(&a, tol).is_none() && in_goal(&b, -tol).is_some() {
             entries += 1;
             assert!(
                 goals.iter().any(|g| g.frame == f),
