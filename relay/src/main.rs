@@ -10,7 +10,7 @@ use records::{LeagueId, NodeId, VenueId};
 use relay::config::RelayConfig;
 use relay::pki::{self, Validity};
 use relay::server::{serve, ServerCtx};
-use relay::store::{read_league, Store};
+use relay::store::Store;
 use relay::tls::{server_config, ServerTransport};
 use uplink_proto::{CloseCode, NodeIdentity};
 
@@ -46,6 +46,9 @@ enum Cmd {
         /// First offset.
         #[arg(long, default_value_t = 0)]
         from: u64,
+        /// Keep printing new entries as the relay publishes them.
+        #[arg(long)]
+        follow: bool,
     },
 }
 
@@ -107,27 +110,40 @@ fn main() -> anyhow::Result<()> {
             log_dir,
             league,
             from,
-        } => {
-            for e in read_league(&log_dir, LeagueId(league))? {
-                if e.offset < from {
-                    continue;
-                }
-                println!(
-                    "{{\"offset\":{},\"match\":{},\"node\":{},\"stream\":{},\"seq\":{},\"late\":{},\"kind\":\"{:?}\",\"venue_time_ns\":{},\"received_unix_ns\":{},\"published_unix_ns\":{}}}",
-                    e.offset,
-                    e.match_id,
-                    e.node,
-                    e.stream,
-                    e.seq,
-                    e.late,
-                    e.record.kind(),
-                    e.record.venue_time().nanos(),
-                    e.received_unix_ns,
-                    e.published_unix_ns
-                );
-            }
-            Ok(())
+            follow,
+        } => tail(&log_dir, LeagueId(league), from, follow),
+    }
+}
+
+fn tail(
+    log_dir: &std::path::Path,
+    league: LeagueId,
+    from: u64,
+    follow: bool,
+) -> anyhow::Result<()> {
+    let mut reader = relay::store::league_reader(log_dir, league, from);
+    loop {
+        while let Some((offset, bytes)) = reader.next_entry()? {
+            let e = relay::store::decode_league(offset, &bytes)
+                .map_err(|reason| anyhow::anyhow!("league {league} offset {offset}: {reason}"))?;
+            println!(
+                "{{\"offset\":{},\"match\":{},\"node\":{},\"stream\":{},\"seq\":{},\"late\":{},\"kind\":\"{:?}\",\"venue_time_ns\":{},\"received_unix_ns\":{},\"published_unix_ns\":{}}}",
+                e.offset,
+                e.match_id,
+                e.node,
+                e.stream,
+                e.seq,
+                e.late,
+                e.record.kind(),
+                e.record.venue_time().nanos(),
+                e.received_unix_ns,
+                e.published_unix_ns
+            );
         }
+        if !follow {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
 

@@ -191,6 +191,12 @@ pub fn read_league(log_dir: &Path, league: LeagueId) -> Result<Vec<LeagueEntry>,
 
 const MAX_ENTRY: u32 = 32 << 20;
 
+/// A reader of a league log from `offset` that sees new entries as they are appended (for
+/// `relay tail --follow`); decode its entries with [`decode_league`].
+pub fn league_reader(log_dir: &Path, league: LeagueId, offset: u64) -> durable_log::Reader {
+    durable_log::Reader::new(&league_dir(log_dir, league), offset, MAX_ENTRY)
+}
+
 /// Wall clock in unix ns.
 pub fn unix_ns() -> i64 {
     SystemTime::now()
@@ -364,12 +370,14 @@ impl Store {
     pub fn handle_group(&mut self, msgs: Vec<StoreMsg>) -> Result<(), StoreError> {
         let now = unix_ns();
         let mut acks = Vec::new();
+        let mut welcomes = Vec::new();
         let mut result: Result<(), StoreError> = Ok(());
         for msg in msgs {
             match msg {
                 StoreMsg::Tick => {}
                 StoreMsg::NextSeq { source, reply } => {
-                    let _ = reply.send(self.merger.next_seq(source));
+                    // answered after this group's fsync: the prefix may include appends of this group
+                    welcomes.push((reply, self.merger.next_seq(source)));
                 }
                 StoreMsg::Batch {
                     source,
@@ -385,8 +393,9 @@ impl Store {
                         continue;
                     }
                     if self.merger.has_batch(source, h.seq) {
+                        // durable already, or appended earlier in this group: ack after the fsync
                         self.stats.duplicate_batches += 1;
-                        let _ = ack.send(Ok(()));
+                        acks.push(ack);
                         continue;
                     }
                     if let Err(e) = self.ingest.append(&frame) {
@@ -415,7 +424,7 @@ impl Store {
                 }
             }
         }
-        if self.fsync && !acks.is_empty() {
+        if self.fsync && (!acks.is_empty() || !welcomes.is_empty()) {
             if let Err(e) = self.ingest.sync() {
                 for a in acks {
                     let _ = a.send(Err(CloseCode::RelayStorage));
@@ -426,6 +435,9 @@ impl Store {
         self.stats.groups += 1;
         for a in acks {
             let _ = a.send(Ok(()));
+        }
+        for (reply, next) in welcomes {
+            let _ = reply.send(next);
         }
         result?;
         let out = self.merger.poll(unix_ns());
