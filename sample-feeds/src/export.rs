@@ -7,6 +7,7 @@
 //!   `class cx cy w h` (normalised to the image, class 0 player, 1 goalkeeper, 2 referee, 3 ball)
 //! - `labels.csv`: `image,width,height,camera,look_seed,object,class,x0,y0,x1,y1,occlusion,truncated`
 //!   for every object whose box touches the image (boxes clipped to the image, pixels).
+//! - `debug/<i>.jpg` with the boxes drawn, when asked for (`--draw-boxes`).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 use calibration::Pitch;
 use opencv::core::Vector;
 use opencv::imgcodecs;
+use opencv::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -47,6 +49,7 @@ pub fn export_frames(
     count: u64,
     out: &Path,
     format: ImageFormat,
+    draw_boxes: bool,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<u64, GenerateError> {
     let io = |file: PathBuf| move |source| GenerateError::Io { file, source };
@@ -101,6 +104,11 @@ pub fn export_frames(
             .ok_or_else(|| GenerateError::Spec("output path is not UTF-8".into()))?;
         imgcodecs::imwrite(path_str, &frame.image, &params)?;
         let mut yolo = String::new();
+        let mut overlay = if draw_boxes {
+            Some(frame.image.try_clone()?)
+        } else {
+            None
+        };
         let classes = sim
             .people
             .iter()
@@ -129,6 +137,29 @@ pub fn export_frames(
                 u8::from(truncated)
             );
             labels += 1;
+            if let Some(img) = overlay.as_mut() {
+                let colour = match class {
+                    ObjectClass::Ball => opencv::core::Scalar::new(0.0, 255.0, 255.0, 0.0),
+                    ObjectClass::Referee => opencv::core::Scalar::new(255.0, 0.0, 255.0, 0.0),
+                    _ if view.occlusion >= 0.9 => {
+                        opencv::core::Scalar::new(128.0, 128.0, 128.0, 0.0)
+                    }
+                    _ => opencv::core::Scalar::new(0.0, 0.0, 255.0, 0.0),
+                };
+                opencv::imgproc::rectangle(
+                    img,
+                    opencv::core::Rect::new(
+                        c.x0.floor() as i32,
+                        c.y0.floor() as i32,
+                        (c.x1 - c.x0).ceil() as i32,
+                        (c.y1 - c.y0).ceil() as i32,
+                    ),
+                    colour,
+                    1,
+                    opencv::imgproc::LINE_8,
+                    0,
+                )?;
+            }
             if view.occlusion < 0.9 {
                 let (fw, fh) = (f64::from(w), f64::from(h));
                 let _ = writeln!(
@@ -141,6 +172,15 @@ pub fn export_frames(
                     (c.y1 - c.y0) / fh
                 );
             }
+        }
+        if let Some(img) = overlay {
+            let d = out.join("debug");
+            std::fs::create_dir_all(&d).map_err(io(d.clone()))?;
+            let p = d.join(format!("{name}.{ext}"));
+            let ps = p
+                .to_str()
+                .ok_or_else(|| GenerateError::Spec("output path is not UTF-8".into()))?;
+            imgcodecs::imwrite(ps, &img, &Vector::new())?;
         }
         let lp = out.join("labels").join(format!("{name}.txt"));
         std::fs::write(&lp, yolo).map_err(io(lp.clone()))?;

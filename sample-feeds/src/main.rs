@@ -96,6 +96,9 @@ enum Command {
         /// Image format: jpg or png.
         #[arg(long, default_value = "jpg")]
         format: String,
+        /// Also write `debug/<i>.jpg` with the boxes drawn.
+        #[arg(long)]
+        draw_boxes: bool,
     },
     /// Publish a feed's wearables to an MQTT broker at real-time pace.
     Publish {
@@ -241,6 +244,7 @@ fn main() -> Result<()> {
             count,
             out,
             format,
+            draw_boxes,
         } => {
             let format = match format.as_str() {
                 "jpg" | "jpeg" => ImageFormat::Jpeg,
@@ -248,7 +252,7 @@ fn main() -> Result<()> {
                 other => bail!("format `{other}`: expected jpg or png"),
             };
             let mut progress = progress_printer("frames");
-            let labels = export_frames(seed, count, &out, format, &mut progress)
+            let labels = export_frames(seed, count, &out, format, draw_boxes, &mut progress)
                 .with_context(|| format!("exporting frames into {}", out.display()))?;
             println!("{}: {count} images, {labels} labels", out.display());
         }
