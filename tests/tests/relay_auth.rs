@@ -197,3 +197,58 @@ async fn malformed_frames_close_only_that_connection() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_limit_refuses_extra_connections() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let d = dir.path().to_path_buf();
+    let pki = Pki::create(&d.join("pki"))?;
+    let cfg = write_relay_config(
+        &d,
+        &pki,
+        "127.0.0.1:0",
+        &[(1, &[100])],
+        &[(7, &[100])],
+        "[limits]\nmax_connections = 1\n",
+    )?;
+    let relay = RelayProc::start(&cfg, &d.join("relay.log"))?;
+    let (c1, k1) = pki.node(1, 1, false)?;
+    let (c2, k2) = pki.node(1, 2, false)?;
+    let mut ep = quinn::Endpoint::client("127.0.0.1:0".parse()?)?;
+    let cfg1 =
+        edge_node::uplink::tls::client_config(&pki.ca(), Some((&c1, &k1)), Duration::from_secs(3))?;
+    let cfg2 =
+        edge_node::uplink::tls::client_config(&pki.ca(), Some((&c2, &k2)), Duration::from_secs(3))?;
+    ep.set_default_client_config(cfg1.clone());
+    let first = ep.connect_with(cfg1, relay.addr, "localhost")?.await?;
+    // the first one is served: it gets a Welcome on a lane
+    let (mut send, mut recv) = first.open_bi().await?;
+    send.write_all(
+        &Hello {
+            stream: records::StreamId(0),
+            lane: Lane::Live,
+        }
+        .encode(),
+    )
+    .await?;
+    let mut buf = [0u8; RELAY_MSG_LEN];
+    recv.read_exact(&mut buf).await?;
+    anyhow::ensure!(matches!(
+        RelayMsg::decode(&buf),
+        Ok(RelayMsg::Welcome { .. })
+    ));
+    let second = ep.connect_with(cfg2, relay.addr, "localhost")?.await?;
+    let code = match second.closed().await {
+        quinn::ConnectionError::ApplicationClosed(ac) => {
+            CloseCode::from_code(ac.error_code.into_inner())
+        }
+        other => anyhow::bail!("unexpected close {other}"),
+    };
+    println!("second connection closed with {code:?}");
+    anyhow::ensure!(code == Some(CloseCode::TooManyConnections), "{code:?}");
+    anyhow::ensure!(
+        first.close_reason().is_none(),
+        "the first connection must stay up"
+    );
+    Ok(())
+}
