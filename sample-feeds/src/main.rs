@@ -237,7 +237,15 @@ fn main() -> Result<()> {
             let path = out.to_str().context("output path is not UTF-8")?;
             imgcodecs::imwrite(path, &frame.image, &Vector::new())
                 .with_context(|| format!("writing {}", out.display()))?;
-            println!("{}", out.display());
+            println!(
+                "{} ({} look)",
+                out.display(),
+                if renderer.look().night {
+                    "night"
+                } else {
+                    "day"
+                }
+            );
         }
         Command::Frames {
             seed,
