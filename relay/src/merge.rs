@@ -423,6 +423,67 @@ impl<I: MergeItem> Merger<I> {
     pub fn pending(&self) -> usize {
         self.matches.values().map(|m| m.pending.len()).sum()
     }
+
+    /// Latest venue time published for a match (every record of it strictly before this time is
+    /// settled: published, published late, or a duplicate).
+    pub fn published_upto(&self, m: MatchId) -> Option<i64> {
+        self.matches.get(&m).and_then(|mm| mm.published_upto)
+    }
+
+    /// Progress of every source: (source, match, next_seq, frontier), for a checkpoint.
+    pub fn source_progress(&self) -> Vec<(SourceKey, MatchId, u64, Option<i64>)> {
+        let mut v: Vec<_> = self
+            .sources
+            .iter()
+            .map(|(k, p)| (*k, p.match_id, p.next_seq, p.frontier_ns))
+            .collect();
+        v.sort_by_key(|e| e.0);
+        v
+    }
+
+    /// Restart with a trimmed ingest log: after re-ingesting what is left of the log, raise a
+    /// source's progress to what a checkpoint recorded (the trimmed batches).
+    pub fn restore_source(
+        &mut self,
+        now_ns: i64,
+        m: MatchId,
+        source: SourceKey,
+        next_seq: u64,
+        frontier_ns: Option<i64>,
+    ) -> Result<(), MergeError> {
+        self.check(m, source)?;
+        let Some(mm) = self.matches.get_mut(&m) else {
+            return Err(MergeError::UnknownMatch(m));
+        };
+        let p = self.sources.entry(source).or_insert_with(|| {
+            mm.sources.push(source);
+            SourceProgress {
+                match_id: m,
+                next_seq: 0,
+                frontier_ns: None,
+                ahead: BTreeMap::new(),
+                last_seen_ns: now_ns,
+            }
+        });
+        let mut frontier = p.frontier_ns.max(frontier_ns);
+        if next_seq > p.next_seq {
+            p.next_seq = next_seq;
+            let keep = p.ahead.split_off(&next_seq);
+            for (_, t) in std::mem::replace(&mut p.ahead, keep) {
+                if t != i64::MIN {
+                    frontier = frontier.max(Some(t));
+                }
+            }
+            while let Some(t) = p.ahead.remove(&p.next_seq) {
+                if t != i64::MIN {
+                    frontier = frontier.max(Some(t));
+                }
+                p.next_seq += 1;
+            }
+        }
+        p.frontier_ns = frontier;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -609,6 +670,8 @@ mod tests {
             let mut league_log: Vec<Published<It>> = Vec::new();
             let mut now = 0i64;
             let mut silent = vec![false; sc.nodes.len()];
+            let mut checkpoint: Vec<(SourceKey, MatchId, u64, Option<i64>)> = Vec::new();
+            let mut acked: Vec<std::collections::BTreeSet<usize>> = vec![Default::default(); sc.nodes.len()];
             let deliver = |merger: &mut Merger<It>, ingest_log: &mut Vec<_>, now: i64, node: usize, seq: usize| {
                 let m = matches[sc.nodes[node].0];
                 let s = src(node as u32);
@@ -629,8 +692,25 @@ mod tests {
                         let n = node_batches[node].len();
                         let seq = seq_pick % n;
                         deliver(&mut merger, &mut ingest_log, now, node, seq);
+                        acked[node].insert(seq);
                     }
-                    Step::Poll => league_log.extend(merger.poll(now)),
+                    Step::Poll => {
+                        league_log.extend(merger.poll(now));
+                        // trim the ingest log like the store: the settled prefix goes, after a
+                        // checkpoint of source progress
+                        let settled = ingest_log
+                            .iter()
+                            .take_while(|(m, s, seq, items): &&(MatchId, SourceKey, u64, Vec<It>)| {
+                                let t = items.iter().map(|i| i.t).max().unwrap_or(i64::MIN);
+                                *seq < merger.next_seq(*s)
+                                    && merger.published_upto(*m).is_some_and(|u| t < u)
+                            })
+                            .count();
+                        if settled > 0 {
+                            checkpoint = merger.source_progress();
+                            ingest_log.drain(..settled);
+                        }
+                    }
                     Step::Silence { node } => {
                         let node = node % sc.nodes.len();
                         silent[node] = !silent[node];
@@ -645,18 +725,31 @@ mod tests {
                         for (m, s, seq, items) in &ingest_log {
                             merger.ingest(now, *m, *s, *seq, items.clone()).unwrap();
                         }
+                        for (s, m, next, frontier) in &checkpoint {
+                            merger.restore_source(now, *m, *s, *next, *frontier).unwrap();
+                        }
                     }
                 }
             }
             // the link comes back for good: every node resends from its acked prefix, in order
             for (node, batches) in node_batches.iter().enumerate() {
                 now += 1;
-                let from = merger.next_seq(src(node as u32)) as usize;
+                // the node resumes at the relay's Welcome, but cannot resend what its journal
+                // trimmed (its contiguous acked prefix)
+                let mut prefix = 0;
+                while acked[node].contains(&prefix) {
+                    prefix += 1;
+                }
+                let from = (merger.next_seq(src(node as u32)) as usize).max(prefix);
                 for seq in from..batches.len() {
                     deliver(&mut merger, &mut ingest_log, now, node, seq);
                 }
             }
             league_log.extend(merger.poll(now));
+            if !sc.bounded {
+                // liveness: with every source complete, nothing waits for a flush
+                prop_assert_eq!(merger.pending(), 0, "records held after all sources completed");
+            }
             league_log.extend(merger.flush());
 
             // offsets dense and in order

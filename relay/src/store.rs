@@ -166,6 +166,14 @@ pub fn decode_league(offset: u64, b: &[u8]) -> Result<LeagueEntry, String> {
     })
 }
 
+fn batch_max_time(b: &Batch) -> i64 {
+    b.records
+        .iter()
+        .map(|r| r.venue_time().nanos())
+        .max()
+        .unwrap_or(i64::MIN)
+}
+
 /// Directory of a league's log.
 pub fn league_dir(log_dir: &Path, league: LeagueId) -> PathBuf {
     log_dir.join(format!("league-{}", league.0))
@@ -244,10 +252,100 @@ pub struct StoreStats {
     pub groups: u64,
 }
 
+/// What one ingest segment holds, to decide when it may be deleted.
+#[derive(Debug, Default, Clone)]
+struct SegSummary {
+    /// Highest batch sequence number per source.
+    max_seq: HashMap<SourceKey, u64>,
+    /// Latest record venue time per match.
+    max_time: HashMap<MatchId, i64>,
+}
+
+impl SegSummary {
+    fn add(&mut self, source: SourceKey, seq: u64, m: MatchId, t: i64) {
+        let e = self.max_seq.entry(source).or_insert(seq);
+        *e = (*e).max(seq);
+        let e = self.max_time.entry(m).or_insert(t);
+        *e = (*e).max(t);
+    }
+}
+
+/// File of the source checkpoint written before ingest segments are deleted.
+const CHECKPOINT: &str = "sources.ckpt";
+
+/// Writes the checkpoint atomically (tmp, fsync, rename, fsync dir). Line format:
+/// `node stream match next_seq frontier_ns|-`.
+fn write_checkpoint(
+    log_dir: &Path,
+    progress: &[(SourceKey, MatchId, u64, Option<i64>)],
+) -> std::io::Result<()> {
+    use std::io::Write;
+    let tmp = log_dir.join(format!("{CHECKPOINT}.tmp"));
+    let mut f = std::fs::File::create(&tmp)?;
+    for (s, m, next, frontier) in progress {
+        let fr = frontier.map_or("-".to_string(), |t| t.to_string());
+        writeln!(f, "{} {} {} {} {}", s.node.0, s.stream.0, m.0, next, fr)?;
+    }
+    f.sync_all()?;
+    std::fs::rename(&tmp, log_dir.join(CHECKPOINT))?;
+    std::fs::File::open(log_dir)?.sync_all()
+}
+
+type Progress = (SourceKey, MatchId, u64, Option<i64>);
+
+fn read_checkpoint(log_dir: &Path) -> Result<Vec<Progress>, StoreError> {
+    let path = log_dir.join(CHECKPOINT);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(StoreError::BadEntry {
+                path,
+                index: 0,
+                reason: e.to_string(),
+            })
+        }
+    };
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let bad = || StoreError::BadEntry {
+            path: path.clone(),
+            index: i as u64,
+            reason: format!("bad checkpoint line {line:?}"),
+        };
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.len() != 5 {
+            return Err(bad());
+        }
+        let node = f[0].parse::<u32>().map_err(|_| bad())?;
+        let stream = f[1].parse::<u32>().map_err(|_| bad())?;
+        let m = f[2].parse::<u64>().map_err(|_| bad())?;
+        let next = f[3].parse::<u64>().map_err(|_| bad())?;
+        let frontier = if f[4] == "-" {
+            None
+        } else {
+            Some(f[4].parse::<i64>().map_err(|_| bad())?)
+        };
+        out.push((
+            SourceKey {
+                node: NodeId(node),
+                stream: StreamId(stream),
+            },
+            MatchId(m),
+            next,
+            frontier,
+        ));
+    }
+    Ok(out)
+}
+
 /// The store: logs + merge; runs on its own thread.
 #[derive(Debug)]
 pub struct Store {
+    log_dir: PathBuf,
     ingest: Log,
+    segs: std::collections::BTreeMap<u64, SegSummary>,
+    last_trim: Instant,
     leagues: HashMap<LeagueId, Log>,
     merger: Merger<RecordItem>,
     fsync: bool,
@@ -312,6 +410,7 @@ impl Store {
         let (ingest, r) = Log::open(&dir, opts)?;
         rec.torn.extend(r.torn);
         let now = unix_ns();
+        let mut segs: std::collections::BTreeMap<u64, SegSummary> = Default::default();
         let mut reader = ingest.reader(0);
         while let Some((i, b)) = reader.next_entry()? {
             let bad = |reason: String| StoreError::BadEntry {
@@ -329,6 +428,14 @@ impl Store {
                 node: h.node,
                 stream: h.stream,
             };
+            let seg = ingest
+                .segments()
+                .find(i)
+                .and_then(|k| ingest.segments().list.get(k))
+                .map_or(0, |m| m.first_index);
+            segs.entry(seg)
+                .or_default()
+                .add(source, h.seq, h.match_id, batch_max_time(&batch));
             let items = batch
                 .records
                 .into_iter()
@@ -342,9 +449,22 @@ impl Store {
                 .map_err(|e| bad(e.to_string()))?;
             rec.ingest_entries += 1;
         }
+        // Sources whose oldest batches were trimmed: raise their progress to the checkpoint.
+        for (source, m, next, frontier) in read_checkpoint(log_dir)? {
+            merger
+                .restore_source(now, m, source, next, frontier)
+                .map_err(|e| StoreError::BadEntry {
+                    path: log_dir.join(CHECKPOINT),
+                    index: 0,
+                    reason: e.to_string(),
+                })?;
+        }
         Ok((
             Self {
+                log_dir: log_dir.to_path_buf(),
                 ingest,
+                segs,
+                last_trim: Instant::now(),
                 leagues: league_logs,
                 merger,
                 fsync,
@@ -403,6 +523,18 @@ impl Store {
                         result = Err(e.into());
                         continue;
                     }
+                    let seg = self
+                        .ingest
+                        .segments()
+                        .list
+                        .last()
+                        .map_or(0, |m| m.first_index);
+                    self.segs.entry(seg).or_default().add(
+                        source,
+                        h.seq,
+                        h.match_id,
+                        batch_max_time(&batch),
+                    );
                     let items = batch
                         .records
                         .into_iter()
@@ -441,7 +573,64 @@ impl Store {
         }
         result?;
         let out = self.merger.poll(unix_ns());
-        self.publish(out)
+        self.publish(out)?;
+        if self.last_trim.elapsed().as_secs() >= 1 {
+            self.last_trim = Instant::now();
+            self.trim_ingest()?;
+        }
+        Ok(())
+    }
+
+    /// Deletes ingest segments whose every batch is settled: in its source's contiguous prefix and
+    /// strictly before its match's published watermark (nothing of it still pending). The sources'
+    /// progress is checkpointed first, so a restart without those segments still knows them.
+    fn trim_ingest(&mut self) -> Result<(), StoreError> {
+        let active = self
+            .ingest
+            .segments()
+            .list
+            .last()
+            .map_or(0, |m| m.first_index);
+        let mut cut = None;
+        for (&first, sum) in &self.segs {
+            if first >= active {
+                break;
+            }
+            let settled = sum
+                .max_seq
+                .iter()
+                .all(|(src, &seq)| seq < self.merger.next_seq(*src))
+                && sum
+                    .max_time
+                    .iter()
+                    .all(|(m, &t)| self.merger.published_upto(*m).is_some_and(|u| t < u));
+            if !settled {
+                break;
+            }
+            cut = Some(first);
+        }
+        let Some(last_settled) = cut else {
+            return Ok(());
+        };
+        // segments are contiguous: cut before the segment after the last settled one
+        let next = self
+            .ingest
+            .segments()
+            .list
+            .iter()
+            .find(|m| m.first_index > last_settled)
+            .map_or(active, |m| m.first_index);
+        write_checkpoint(&self.log_dir, &self.merger.source_progress()).map_err(|source| {
+            StoreError::Log(LogError::Io {
+                op: "write checkpoint",
+                path: self.log_dir.join(CHECKPOINT),
+                source,
+            })
+        })?;
+        let n = self.ingest.trim_before(next)?;
+        self.segs = self.segs.split_off(&next);
+        tracing::info!(segments = n, first_kept = next, "ingest log trimmed");
+        Ok(())
     }
 
     fn publish(&mut self, out: Vec<Published<RecordItem>>) -> Result<(), StoreError> {

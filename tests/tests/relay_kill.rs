@@ -25,7 +25,8 @@ fn relay_kill9_every_10s_three_edges() -> anyhow::Result<()> {
         &listen,
         &[(1, &[100]), (2, &[200])],
         &[(7, &[100, 200])],
-        "[merge]\nsource_grace_ms = 4000\n",
+        // small segments so the ingest log is trimmed (after a checkpoint) between the kills
+        "[merge]\nsource_grace_ms = 4000\n[durability]\nsegment_bytes = 65536\n",
     )?;
     let mut relay = RelayProc::start(&cfg, &d.join("relay.log"))?;
     let (rate, frames) = (25u32, 25 * 70);
@@ -84,6 +85,10 @@ fn relay_kill9_every_10s_three_edges() -> anyhow::Result<()> {
         journals.push((synth(venue, node, m, rate), seqs));
     }
     let delivery = check(&d.join("logs"), 7, &journals)?;
+    let relay_log = std::fs::read_to_string(d.join("relay.log"))?;
+    let trims = relay_log.matches("ingest log trimmed").count();
+    println!("relay kill: ingest log trimmed {trims} times across restarts");
+    anyhow::ensure!(trims > 0, "the ingest log was never trimmed");
     reconnect_ms.sort_by(f64::total_cmp);
     println!(
         "relay kill: {} restarts × 3 nodes; reconnect after relay ready (ms): min {:.0} median {:.0} max {:.0}",
