@@ -75,6 +75,12 @@ opset = 17
 date = "{today}"
 '''
     (onnx_path.parent / f"{name}.toml").write_text(manifest)
+    # Heart rate alone crosses the threshold about here (envelope excess only, baseline ignored).
+    k = FEATURES.index("hr")
+    lo_hr, span_hr = m["normalisation"]["lo"][k], m["normalisation"]["hi"][k] - m["normalisation"]["lo"][k]
+    ex = (m["threshold"] ** 0.5) * 0.02
+    hr_hi = 100 * (lo_hr + (1 + ex) * span_hr)
+    hr_lo = 100 * (lo_hr - ex * span_hr)
 
     rows = []
     for k in KINDS:
@@ -142,6 +148,13 @@ rate {ri["fp_rate"]:.4f}**; score median {ri["score_p50"]:.1f}, max {ri["score_m
 ## Known limits
 - The envelope is learned from the generator's players; a real sensor with stronger motion
   (e.g. a goalkeeper's dive) may leave it. The real-IMU row above is the only check on real data.
+- Heart rate alone is flagged outside about {hr_lo:.0f}-{hr_hi:.0f} bpm: the training feed's
+  players stayed within {100 * (lo_hr + 0.1 / 1.2 * span_hr):.0f}-{100 * (lo_hr + 1.1 / 1.2 * span_hr):.0f} bpm during play. A resting
+  substitute or a player near maximal effort would be flagged: train on longer / more varied
+  feeds (or add rest periods to the generator) before relying on the heart-rate part.
+- The injected anomalies are large by construction (spikes ≥ 8 m, clock jumps ≥ 300 ms, heart
+  rate ≥ 225 or ≤ 32 bpm, stuck = bit-identical values), hence the perfect scores; subtler real
+  faults (slow drift, a partially stuck axis) are not measured here.
 - Resampling hides the real recording's timing gaps; the timing features are only exercised by
   the generated data.
 - Window-level labels: a one-sample spike or a clock jump shows in one or two windows.
