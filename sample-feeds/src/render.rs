@@ -224,6 +224,8 @@ pub struct Frame {
 }
 
 struct Canvas {
+    /// The image camera the maps were computed for (pose ignored).
+    key: Camera,
     camera: Camera,
     width: i32,
     height: i32,
@@ -366,6 +368,20 @@ impl Renderer {
         let mut img = bg;
         // Shadows.
         let mut shadow = Mat::new_rows_cols_with_default(ch, cw, CV_8UC1, Scalar::all(0.0))?;
+        let mut shadow_box: Option<(i32, i32, i32, i32)> = None;
+        let mut grow = |px: &[Point]| {
+            for p in px {
+                let (x, y) = (
+                    (p.x >> SHIFT).clamp(0, cw - 1),
+                    (p.y >> SHIFT).clamp(0, ch - 1),
+                );
+                let b = shadow_box.get_or_insert((x, y, x + 1, y + 1));
+                b.0 = b.0.min(x);
+                b.1 = b.1.min(y);
+                b.2 = b.2.max((x + 2).min(cw));
+                b.3 = b.3.max((y + 2).min(ch));
+            }
+        };
         let lights: Vec<(Vector2<f64>, f64)> = if self.look.night {
             [(1.0, 1.0), (-1.0, 1.0), (1.0, -1.0), (-1.0, -1.0)]
                 .iter()
@@ -386,6 +402,7 @@ impl Renderer {
                         .collect();
                 if let Some(px) = project_poly(&ccam, &pts) {
                     fill(&mut shadow, &px, Scalar::all(255.0), true)?;
+                    grow(&px);
                 }
             }
         }
@@ -406,12 +423,24 @@ impl Renderer {
                 .collect();
             if let Some(px) = project_poly(&ccam, &pts) {
                 fill(&mut shadow, &px, Scalar::all(255.0), true)?;
+                grow(&px);
             }
         }
         let strength = if self.look.night { 28.0 } else { 45.0 };
-        let mut shaded = Mat::default();
-        core::subtract(&img, &Scalar::all(strength), &mut shaded, &shadow, -1)?;
-        shaded.copy_to_masked(&mut img, &shadow)?;
+        // Darken only inside the shadows' bounding box.
+        if let Some((x0, y0, x1, y1)) = shadow_box {
+            let rect = Rect::new(x0, y0, x1 - x0, y1 - y0);
+            let shaded = {
+                let src = Mat::roi(&img, rect)?;
+                let mask = Mat::roi(&shadow, rect)?;
+                let mut shaded = Mat::default();
+                core::subtract(&src, &Scalar::all(strength), &mut shaded, &mask, -1)?;
+                shaded
+            };
+            let mask = Mat::roi(&shadow, rect)?;
+            let mut dst = Mat::roi_mut(&mut img, rect)?;
+            shaded.copy_to_masked(&mut dst, &mask)?;
+        }
         // Figures, far to near.
         for &(i, depth) in &order {
             if depth <= calibration::camera::NEAR_PLANE_M {
@@ -510,11 +539,10 @@ impl Renderer {
 
     fn prepare_canvas(&mut self, camera: &Camera) -> Result<(), RenderError> {
         if let Some(c) = &self.canvas {
-            let same = c.camera.intrinsics.fx == camera.intrinsics.fx
-                && c.camera.intrinsics.fy == camera.intrinsics.fy
-                && c.camera.distortion == camera.distortion
-                && c.camera.width == camera.width
-                && c.camera.height == camera.height;
+            let same = c.key.intrinsics == camera.intrinsics
+                && c.key.distortion == camera.distortion
+                && c.key.width == camera.width
+                && c.key.height == camera.height;
             if same {
                 let mut c_cam = c.camera;
                 c_cam.pose = camera.pose;
@@ -596,12 +624,16 @@ impl Renderer {
         ccam.width = cw as u32;
         ccam.height = chh as u32;
         ccam.distortion = Default::default();
+        // Fixed-point maps remap about twice as fast as float maps.
+        let (mut map1, mut map2) = (Mat::default(), Mat::default());
+        imgproc::convert_maps(&map_x, &map_y, &mut map1, &mut map2, core::CV_16SC2, false)?;
         self.canvas = Some(Canvas {
+            key: *camera,
             camera: ccam,
             width: cw,
             height: chh,
-            map_x,
-            map_y,
+            map_x: map1,
+            map_y: map2,
         });
         self.background = None;
         Ok(())
