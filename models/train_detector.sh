@@ -21,8 +21,21 @@ gen test-900 900 120
 gen test-901 901 120
 start=$(date +%s)
 $PY -c "import sys; sys.path.insert(0, '$M/detector'); from data import build_cache; build_cache(['$D/train-%d' % s for s in range(1, 9)], '$R/train')"
-$PY $M/detector/train.py --cache $R/train --iters 700 --batch 8 --seed 1234 --out $M/touchline-det.onnx
-mv $M/touchline-det.onnx.train.json $R/det.train.json
+# Three stages (as the shipped model was trained): warm-up, continuation, long run with a
+# stronger box-size loss. Each stage starts from the previous weights; fixed seeds.
+$PY $M/detector/train.py --cache $R/train --iters 700 --batch 8 --seed 1234 --out $R/det1.onnx --checkpoint $R/det1.pt
+$PY $M/detector/train.py --cache $R/train --init $R/det1.pt --iters 1000 --lr 1.5e-3 --batch 8 --seed 4242 --out $R/det2.onnx --checkpoint $R/det2.pt
+$PY $M/detector/train.py --cache $R/train --init $R/det2.pt --iters 5000 --lr 2e-3 --wh-weight 1.0 --batch 12 --seed 777 --out $M/touchline-det.onnx --checkpoint $R/det3.pt
+$PY - "$R" <<'PY'
+import json, sys, pathlib
+r = pathlib.Path(sys.argv[1])
+stages = [json.loads((r / f).read_text()) for f in ("det1.onnx.train.json", "det2.onnx.train.json")]
+stages.append(json.loads(pathlib.Path("models/touchline-det.onnx.train.json").read_text()))
+total = dict(stages[-1], train_seconds=round(sum(s["train_seconds"] for s in stages), 1),
+             iterations=sum(s["iterations"] for s in stages), stages=stages)
+(r / "det.train.json").write_text(json.dumps(total, indent=1))
+PY
+rm -f $M/touchline-det.onnx.train.json
 $PY $M/detector/evaluate.py --onnx $M/touchline-det.onnx --name touchline-det \
   --val $D/val-50 --test $D/test-900 $D/test-901 \
   --train-json $R/det.train.json --train-exports $(for s in 1 2 3 4 5 6 7 8; do echo $D/train-$s; done) \

@@ -123,6 +123,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", required=True)
     ap.add_argument("--checkpoint", default=None)
+    ap.add_argument("--init", default=None, help="start from these weights (fine-tuning stage)")
+    ap.add_argument("--wh-weight", type=float, default=0.5)
     ap.add_argument("--minutes", type=float, default=0.0,
                     help="wall-clock budget: the schedule follows max(iteration, time) progress "
                          "and training stops when either runs out (0 = iterations only)")
@@ -134,9 +136,12 @@ def main():
     imgs, boxes = load_cache(args.cache)
     n = len(boxes)
     print(f"training on {n} frames, {args.iters} iterations of {args.batch} crops", flush=True)
-    net = CenterNet(NC).to(memory_format=torch.channels_last)
+    net = CenterNet(NC)
+    if args.init:
+        net.load_state_dict(torch.load(args.init))
+    net = net.to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
-    warm = 30
+    warm = 10 if args.init else 30
     t0 = time.time()
     budget = args.minutes * 60.0
 
@@ -169,7 +174,7 @@ def main():
         npos = m.sum().clamp(min=1)
         l_wh = (F.l1_loss(wh, wh_t, reduction="none") * m).sum() / npos
         l_off = (F.l1_loss(off, off_t, reduction="none") * m).sum() / npos
-        loss = l_hm + 0.5 * l_wh + l_off
+        loss = l_hm + args.wh_weight * l_wh + l_off
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 10.0)
@@ -186,7 +191,8 @@ def main():
     if args.checkpoint:
         torch.save(net.state_dict(), args.checkpoint)
     export(net, args.out)
-    meta = {"train_seconds": round(train_s, 1), "iterations": done, "minutes_budget": args.minutes, "batch": args.batch,
+    meta = {"train_seconds": round(train_s, 1), "iterations": done, "minutes_budget": args.minutes, "lr": args.lr,
+            "wh_weight": args.wh_weight, "init": args.init, "batch": args.batch,
             "crop": CROP, "frames": n, "seed": args.seed, "threads": args.threads,
             "torch": torch.__version__}
     pathlib.Path(args.out + ".train.json").write_text(json.dumps(meta, indent=1))
