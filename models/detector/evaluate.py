@@ -57,7 +57,9 @@ def frames_at(raw, score_thr, ball_thr):
 
 
 def pick_thresholds(raw):
-    """Person threshold: best mean F1 of player/goalkeeper/referee; ball: best centre-match F1."""
+    """Person threshold: best mean F1 of player/goalkeeper/referee. Ball: best centre-match F2
+    (recall weighted 2x: the tracker smooths a spurious ball over time but cannot invent a
+    missed one)."""
     best_p, best_b = (0.0, 0.3), (0.0, 0.3)
     frames = frames_at(raw, FLOOR, FLOOR)
     for t in np.arange(0.1, 0.9, 0.05):
@@ -68,7 +70,7 @@ def pick_thresholds(raw):
             f1s.append(2 * m["precision"] * m["recall"] / max(m["precision"] + m["recall"], 1e-9))
         fp = float(np.mean(f1s))
         mb = res[("ball", "centre")]
-        fb = 2 * mb["precision"] * mb["recall"] / max(mb["precision"] + mb["recall"], 1e-9)
+        fb = 5 * mb["precision"] * mb["recall"] / max(4 * mb["precision"] + mb["recall"], 1e-9)
         if fp > best_p[0]:
             best_p = (fp, float(t))
         if fb > best_b[0]:
@@ -117,6 +119,11 @@ def main():
         sub = [t for t in test if t[0]["height"] == hgt]
         m = evaluate(frames_at(sub, FLOOR, FLOOR), score_thr, ball_thr)[("ball", "centre")]
         by_res[f"{hgt}p"] = {"recall": m["recall"], "precision": m["precision"], "gt": m["gt"]}
+    ball_pr = {}
+    test_frames = frames_at(test, FLOOR, FLOOR)
+    for t in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6):
+        mb = evaluate(test_frames, score_thr, t)[("ball", "centre")]
+        ball_pr[f"{t:.1f}"] = {"precision": mb["precision"], "recall": mb["recall"]}
     lat = {t: latency(str(onnx_path), t) for t in (1, 2)}
     print("latency", lat, flush=True)
 
@@ -147,7 +154,7 @@ def main():
     size = onnx_path.stat().st_size
     metrics = {"thresholds": {"score": score_thr, "ball_score": ball_thr},
                "test": {f"{a}/{b}": v for (a, b), v in res.items()},
-               "ball_by_resolution": by_res, "latency": lat, "train": train_meta,
+               "ball_by_resolution": by_res, "ball_pr": ball_pr, "latency": lat, "train": train_meta,
                "test_frames": len(test), "test_looks": len(test_looks), "train_looks": len(train_looks),
                "val_frames": len(val), "sha256": sha, "bytes": size,
                "test_frame": chosen["path"] if chosen else None,
@@ -189,7 +196,8 @@ goalkeeper = "goalkeeper"
 referee = "referee"
 ball = "ball"
 
-# Chosen on the validation export (best F1), not on the held-out set.
+# Chosen on the validation export (persons: best F1; ball: best recall-weighted F2), not on the
+# held-out set.
 [thresholds]
 score = {score_thr}
 ball_score = {ball_thr}
@@ -225,6 +233,7 @@ def write_card(models, args, m):
 
     lat = m["latency"]
     br = "\n".join(f"| {k} | {v['recall']:.3f} | {v['precision']:.3f} | {v['gt']} |" for k, v in m["ball_by_resolution"].items())
+    bpr = "\n".join(f"| {k} | {v['precision']:.3f} | {v['recall']:.3f} |" for k, v in m["ball_pr"].items())
     tm = m["train"]
     pl, bc = t["player/iou"], t["ball/centre"]
 
@@ -269,8 +278,9 @@ Written by `models/detector/evaluate.py`; every number below is measured by that
 ## Held-out evaluation
 {m["test_frames"]} frames from `sample-feeds frames --seed 900` and `--seed 901` ({m["test_looks"]} looks, none
 used in training or validation; the script asserts the look seeds are disjoint). Run through ONNX
-Runtime with the manifest's preprocessing and thresholds (person {m["thresholds"]["score"]}, ball
-{m["thresholds"]["ball_score"]}, picked on a separate validation export, seed 50) and the edge node's NMS
+Runtime with the manifest's preprocessing and thresholds (person {m["thresholds"]["score"]}: best F1, ball
+{m["thresholds"]["ball_score"]}: best recall-weighted F2; both picked on a separate validation export,
+seed 50) and the edge node's NMS
 (IoU 0.5; persons of every role suppress each other). Ground truth = every object whose box
 touches the image; objects more than 90 % occluded are "ignore" (neither hit nor miss).
 Matching: IoU ≥ 0.5 with the same class; for the ball also centre distance ≤ max(3 px at 720p
@@ -284,7 +294,13 @@ scale, ball diameter), since a 4x4 px box off by one pixel already has IoU < 0.5
 {row("ball")}
 {row("ball", "centre")}
 
-Ball by source resolution (centre match):
+Ball precision / recall (centre match) at other ball thresholds, same held-out frames:
+
+| ball threshold | precision | recall |
+|---|---|---|
+{bpr}
+
+Ball by source resolution (centre match, manifest threshold):
 
 | resolution | recall | precision | balls |
 |---|---|---|---|
@@ -307,6 +323,10 @@ closest to an idle machine. Preprocessing (letterbox) is not included.
   ({lat[2]["median_ms"]:.1f} ms; fastest run {lat[2]["min_ms"]:.1f} ms).
 
 ## Known limits
+- The ball is missed mostly when it is smaller than 2 px at the input (960x540 frames, far
+  balls) or partly hidden by a player; at the same recall, more spurious balls appear than with
+  the player classes. More training (the loss was still falling) and a stride-2 ball head or
+  tiling are the next steps.
 - Generated data only: flat-shaded figures, no real broadcast texture, motion blur off in the
   export. Expect a domain gap on real footage.
 - Goalkeepers and referees are told apart from players by kit colour. The generator's keeper kits
