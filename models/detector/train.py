@@ -100,7 +100,7 @@ def build_targets(boxes, size):
     return hm, ign, wh, off, regm
 
 
-def focal_loss(logits, gt, ign):
+def focal_loss(logits, gt, ign, ball_weight=1.0):
     p = torch.sigmoid(logits).clamp(1e-4, 1 - 1e-4)
     pos = gt.eq(1).float()
     neg = (1 - pos) * (1 - ign)
@@ -109,7 +109,7 @@ def focal_loss(logits, gt, ign):
     # Per class normalisation so the single ball counts as much as 22 players.
     npos = pos.sum(dim=(0, 2, 3)).clamp(min=1)
     per_class = -(pos_l.sum(dim=(0, 2, 3)) + neg_l.sum(dim=(0, 2, 3))) / npos
-    weights = torch.tensor([1.0, 0.5, 0.5, 1.0])
+    weights = torch.tensor([1.0, 0.5, 0.5, ball_weight])
     return (per_class * weights).sum() / weights.sum()
 
 
@@ -125,6 +125,7 @@ def main():
     ap.add_argument("--checkpoint", default=None)
     ap.add_argument("--init", default=None, help="start from these weights (fine-tuning stage)")
     ap.add_argument("--wh-weight", type=float, default=0.5)
+    ap.add_argument("--ball-weight", type=float, default=1.0, help="heatmap loss weight of the ball class")
     ap.add_argument("--minutes", type=float, default=0.0,
                     help="wall-clock budget: the schedule follows max(iteration, time) progress "
                          "and training stops when either runs out (0 = iterations only)")
@@ -169,7 +170,7 @@ def main():
         x = x.contiguous(memory_format=torch.channels_last)
         hm_t, ign_t, wh_t, off_t, reg_t = (torch.from_numpy(np.stack(a)) for a in zip(*tg))
         hm, wh, off = net(x)
-        l_hm = focal_loss(hm, hm_t, ign_t)
+        l_hm = focal_loss(hm, hm_t, ign_t, args.ball_weight)
         m = reg_t.unsqueeze(1)
         npos = m.sum().clamp(min=1)
         l_wh = (F.l1_loss(wh, wh_t, reduction="none") * m).sum() / npos
@@ -192,7 +193,7 @@ def main():
         torch.save(net.state_dict(), args.checkpoint)
     export(net, args.out)
     meta = {"train_seconds": round(train_s, 1), "iterations": done, "minutes_budget": args.minutes, "lr": args.lr,
-            "wh_weight": args.wh_weight, "init": args.init, "batch": args.batch,
+            "wh_weight": args.wh_weight, "ball_weight": args.ball_weight, "init": args.init, "batch": args.batch,
             "crop": CROP, "frames": n, "seed": args.seed, "threads": args.threads,
             "torch": torch.__version__}
     pathlib.Path(args.out + ".train.json").write_text(json.dumps(meta, indent=1))
