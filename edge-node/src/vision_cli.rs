@@ -15,7 +15,7 @@ pub struct EvalArgs {
     #[arg(long)]
     pub camera: Option<String>,
     /// Detector manifest.
-    #[arg(long, default_value = "models/detector.toml")]
+    #[arg(long, default_value = "models/touchline-det.toml")]
     pub manifest: PathBuf,
     /// ONNX Runtime threads.
     #[arg(long, default_value_t = 2)]

@@ -23,7 +23,7 @@ struct Args {
     #[arg(long)]
     feed: PathBuf,
     /// Detector manifest.
-    #[arg(long, default_value = "models/detector.toml")]
+    #[arg(long, default_value = "models/touchline-det.toml")]
     manifest: PathBuf,
     /// ONNX Runtime threads for the detector.
     #[arg(long, default_value_t = 2)]
