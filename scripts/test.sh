@@ -11,6 +11,8 @@ step "cargo fmt --check"
 cargo fmt --all --check
 step "cargo clippy (all targets, -D warnings)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+step "build binaries (process-level tests spawn relay and edge-node)"
+cargo build --workspace --bins --locked
 step "tests"
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --locked --no-fail-fast
