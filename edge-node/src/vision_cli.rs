@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
+use anyhow::Context;
 use clap::Args;
+use edge_core::{BallConfig, TrackerConfig};
 use edge_node::vision::eval::{run, EvalOptions};
 
 /// Arguments of `edge-node eval`.
@@ -26,10 +28,45 @@ pub struct EvalArgs {
     /// Matching distance threshold in metres.
     #[arg(long, default_value_t = 1.0)]
     pub threshold_m: f64,
+    /// TOML file with `[tracker]` and/or `[ball]` tables (edge_core::TrackerConfig /
+    /// BallConfig fields; unset fields keep their defaults).
+    #[arg(long)]
+    pub tracking: Option<PathBuf>,
+}
+
+/// The `--tracking` file.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrackingFile {
+    /// People tracker.
+    pub tracker: TrackerConfig,
+    /// Ball tracker.
+    pub ball: BallConfig,
+}
+
+impl TrackingFile {
+    /// Reads and validates a tracking file; errors name the file and the key.
+    pub fn load(path: &std::path::Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading tracking config {}", path.display()))?;
+        let file: TrackingFile =
+            toml::from_str(&text).with_context(|| format!("tracking config {}", path.display()))?;
+        file.tracker
+            .validate()
+            .with_context(|| format!("tracking config {}: [tracker]", path.display()))?;
+        file.ball
+            .validate()
+            .with_context(|| format!("tracking config {}: [ball]", path.display()))?;
+        Ok(file)
+    }
 }
 
 /// Runs the evaluation and prints the tables.
 pub fn eval(args: EvalArgs) -> anyhow::Result<()> {
+    let tracking = match &args.tracking {
+        Some(path) => TrackingFile::load(path)?,
+        None => TrackingFile::default(),
+    };
     let report = run(&EvalOptions {
         feed_dir: args.feed.clone(),
         camera: args.camera,
@@ -39,6 +76,8 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<()> {
         decode_size: None,
         max_frames: args.max_frames,
         threshold_m: args.threshold_m,
+        tracker: tracking.tracker,
+        ball: tracking.ball,
     })?;
     println!("eval: {} ({} frames)", args.feed.display(), report.frames);
     println!("{}", report.metrics);

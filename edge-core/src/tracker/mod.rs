@@ -38,9 +38,10 @@
 //!   `IoU > min_iou` (stage 2: `1 − IoU < (1 − min_iou) · low_score_gate_scale`).
 //!
 //! A common normaliser (`max_gate_m`) keeps an uncertain lost track from beating a tracked one at the
-//! same distance. Pairs of incompatible classes are never matched: classes must be equal, except
-//! that players and goalkeepers are interchangeable when `goalkeeper_player_compatible` is set (a
-//! track's reported class is then the majority of its matched detections).
+//! same distance. People of different roles (player, goalkeeper, referee) may be matched at an extra
+//! cost `role_switch_cost` (a detector confuses a referee with a player far more often than a person
+//! teleports); a track's reported class is the majority of its matched detections. With
+//! `role_switch_cost >= 1` roles are never mixed. The ball is never matched to a person.
 
 pub mod ball;
 
@@ -112,8 +113,15 @@ pub struct TrackerConfig {
     pub image_measurement_std_rel: f64,
     /// Image process noise: acceleration std in box heights per s².
     pub image_accel_std_rel: f64,
-    /// Players and goalkeepers may be associated with each other.
-    pub goalkeeper_player_compatible: bool,
+    /// Extra association cost (same scale as the normalised distance cost, `[0, 1)`) when a
+    /// detection's role (player, goalkeeper, referee) differs from the track's majority role;
+    /// `>= 1` forbids mixing roles.
+    pub role_switch_cost: f64,
+    /// Votes one referee-labelled detection casts for the track's role (others cast 1). Detector
+    /// role errors are lopsided: touchline-det calls a referee a player ~14 % of the time and a
+    /// player a referee ~0.6 % (models/touchline-det.md), so a few referee labels outweigh many
+    /// player labels.
+    pub referee_vote_weight: f64,
     /// At most this many people detections (highest scores first) are used per frame; the rest
     /// are counted in [`TrackerFrame::dropped_detections`]. Bounds the assignment work.
     pub max_detections: usize,
@@ -140,7 +148,8 @@ impl Default for TrackerConfig {
             initial_speed_std_mps: 4.0,
             image_measurement_std_rel: 0.05,
             image_accel_std_rel: 2.0,
-            goalkeeper_player_compatible: true,
+            role_switch_cost: 0.15,
+            referee_vote_weight: 3.0,
             max_detections: 128,
             max_tracks: 256,
         }
@@ -239,6 +248,16 @@ impl TrackerConfig {
             "must be at least 1",
         )?;
         check(self.max_tracks >= 1, "max_tracks", "must be at least 1")?;
+        check(
+            self.role_switch_cost.is_finite() && self.role_switch_cost >= 0.0,
+            "role_switch_cost",
+            "must be a non-negative number",
+        )?;
+        check(
+            positive(self.referee_vote_weight),
+            "referee_vote_weight",
+            "must be positive",
+        )?;
         check(
             positive(self.image_accel_std_rel),
             "image_accel_std_rel",
@@ -378,34 +397,38 @@ impl Tracker {
         self.last_now_ns = None;
     }
 
-    fn compatible(&self, a: ObjectClass, b: ObjectClass) -> bool {
-        a == b
-            || (self.config.goalkeeper_player_compatible
-                && matches!(
-                    (a, b),
-                    (ObjectClass::Player, ObjectClass::Goalkeeper)
-                        | (ObjectClass::Goalkeeper, ObjectClass::Player)
-                ))
+    /// Extra cost of associating a detection of class `b` with a track of class `a`; `None`
+    /// when never allowed.
+    fn class_cost(&self, a: ObjectClass, b: ObjectClass) -> Option<f64> {
+        if a == b {
+            Some(0.0)
+        } else if a == ObjectClass::Ball
+            || b == ObjectClass::Ball
+            || self.config.role_switch_cost >= 1.0
+        {
+            None
+        } else {
+            Some(self.config.role_switch_cost)
+        }
     }
 
     /// Association cost in `[0, 1)`, or `None` when the pair is gated out.
     fn cost(&self, track: &Track, det: &Detection, now_ns: i64, gate_scale: f64) -> Option<f64> {
-        if !self.compatible(track.class, det.class) {
-            return None;
-        }
+        let extra = self.class_cost(track.class, det.class)?;
         let c = &self.config;
         match (&track.pitch, &det.foot_pitch_m) {
             (Some(kf), Some(foot)) => {
                 let unseen_s = seconds(now_ns.saturating_sub(track.last_update_ns)).max(0.0);
                 let gate = (c.gate_m + c.gate_growth_mps * unseen_s).min(c.max_gate_m) * gate_scale;
                 let d = (kf.position() - foot).norm();
-                (d < gate).then(|| d / c.max_gate_m)
+                let cost = d / c.max_gate_m + extra;
+                (d < gate && cost < 1.0).then_some(cost)
             }
             _ => {
                 let iou = f64::from(track.predicted_box().iou(&det.image_box_px));
                 let max_cost = (1.0 - f64::from(c.min_iou)) * gate_scale;
                 let cost = 1.0 - iou;
-                (cost < max_cost).then_some(cost)
+                (cost < max_cost && cost + extra < 1.0).then_some(cost + extra)
             }
         }
     }
@@ -442,10 +465,20 @@ impl Tracker {
         let c = &self.config;
         let track = &mut self.tracks[t];
         track.class_hits[det.class.index()] += 1;
-        let best = ObjectClass::ALL
-            .iter()
-            .copied()
-            .max_by_key(|k| (track.class_hits[k.index()], *k == track.class));
+        let referee_weight = c.referee_vote_weight;
+        let votes = |k: ObjectClass| {
+            let w = if k == ObjectClass::Referee {
+                referee_weight
+            } else {
+                1.0
+            };
+            f64::from(track.class_hits[k.index()]) * w
+        };
+        let best = ObjectClass::ALL.iter().copied().max_by(|a, b| {
+            votes(*a)
+                .total_cmp(&votes(*b))
+                .then((*a == track.class).cmp(&(*b == track.class)))
+        });
         if let Some(best) = best {
             track.class = best;
         }

@@ -276,29 +276,71 @@ fn low_score_detections_extend_tracks_but_never_start_them() {
 }
 
 #[test]
-fn classes_are_kept_apart_but_goalkeeper_and_player_mix() {
+fn a_role_flip_continues_the_track_and_the_majority_role_is_reported() {
     let mut tr = tracker();
     for i in 0..5 {
         tr.update(i64::from(i) * FRAME_NS, &[player(0.0, 0.0)])
             .unwrap();
     }
-    // A referee exactly where the player was: the player track is not updated by it.
+    // The detector calls the same person a referee for two frames: same track, still a player.
     let referee = person(Point2::new(0.0, 0.0), ObjectClass::Referee, 0.9);
-    let f = tr.update(5 * FRAME_NS, &[referee]).unwrap();
-    assert_eq!(f.tracks.len(), 1);
-    assert_eq!(f.tracks[0].state, TrackState::Predicted);
-    assert_eq!(tr.live_tracks(), 2); // the referee's tentative track
-                                     // A goalkeeper detection may continue the player track; the majority class stays Player.
-    let keeper = person(Point2::new(0.0, 0.0), ObjectClass::Goalkeeper, 0.9);
-    let f = tr.update(6 * FRAME_NS, &[keeper]).unwrap();
-    let t = f.tracks.iter().find(|t| t.track_id == 1).unwrap();
-    assert_eq!(
-        (t.state, t.class),
-        (TrackState::Confirmed, ObjectClass::Player)
+    for i in 5..7 {
+        let f = tr.update(i * FRAME_NS, &[referee]).unwrap();
+        assert_eq!(f.tracks.len(), 1);
+        assert_eq!(
+            (f.tracks[0].track_id, f.tracks[0].state, f.tracks[0].class),
+            (1, TrackState::Confirmed, ObjectClass::Player)
+        );
+    }
+    assert_eq!(tr.live_tracks(), 1);
+    // Once referee detections are the majority the track reports a referee.
+    for i in 7..12 {
+        tr.update(i * FRAME_NS, &[referee]).unwrap();
+    }
+    let f = tr.update(12 * FRAME_NS, &[referee]).unwrap();
+    assert_eq!(f.tracks[0].class, ObjectClass::Referee);
+    // The ball never continues a person track.
+    let ball = Detection::new(
+        ImageBox::new(600.0, 397.0, 603.0, 400.0),
+        0.9,
+        ObjectClass::Ball,
+        Some(Point2::new(0.0, 0.0)),
     );
+    let f = tr.update(13 * FRAME_NS, &[ball]).unwrap();
+    assert_eq!(f.tracks[0].state, TrackState::Predicted);
+}
+
+#[test]
+fn the_role_switch_cost_prefers_role_consistent_pairs_and_can_forbid_mixing() {
+    let mut tr = tracker();
+    let at = |x: f64, class| person(Point2::new(x, 0.0), class, 0.9);
+    for i in 0..5 {
+        tr.update(
+            i64::from(i) * FRAME_NS,
+            &[at(0.0, ObjectClass::Player), at(1.0, ObjectClass::Referee)],
+        )
+        .unwrap();
+    }
+    // The two cross: by distance alone the pairs would swap (0.3 + 0.3 < 0.7 + 0.7 m). The
+    // filters move part of the way (gain ≈ 0.46): ≈ 0.32 / 0.68 when kept, ≈ 0.14 / 0.86 swapped.
+    let f = tr
+        .update(
+            5 * FRAME_NS,
+            &[at(0.7, ObjectClass::Player), at(0.3, ObjectClass::Referee)],
+        )
+        .unwrap();
+    let by_id: BTreeMap<u32, (ObjectClass, f64)> = f
+        .tracks
+        .iter()
+        .map(|t| (t.track_id, (t.class, t.pitch_m.unwrap().x)))
+        .collect();
+    assert_eq!(by_id[&1].0, ObjectClass::Player);
+    assert!(by_id[&1].1 > 0.25, "{by_id:?}");
+    assert_eq!(by_id[&2].0, ObjectClass::Referee);
+    assert!(by_id[&2].1 < 0.75, "{by_id:?}");
 
     let strict = TrackerConfig {
-        goalkeeper_player_compatible: false,
+        role_switch_cost: 1.0,
         ..TrackerConfig::default()
     };
     let mut tr = Tracker::new(strict).unwrap();
@@ -306,8 +348,19 @@ fn classes_are_kept_apart_but_goalkeeper_and_player_mix() {
         tr.update(i64::from(i) * FRAME_NS, &[player(0.0, 0.0)])
             .unwrap();
     }
-    let f = tr.update(5 * FRAME_NS, &[keeper]).unwrap();
+    let f = tr
+        .update(5 * FRAME_NS, &[at(0.0, ObjectClass::Referee)])
+        .unwrap();
     assert_eq!(f.tracks[0].state, TrackState::Predicted);
+    assert_eq!(tr.live_tracks(), 2); // the referee's tentative track
+    let bad = TrackerConfig {
+        role_switch_cost: -0.1,
+        ..TrackerConfig::default()
+    };
+    assert!(Tracker::new(bad)
+        .unwrap_err()
+        .to_string()
+        .contains("role_switch_cost"));
 }
 
 #[test]

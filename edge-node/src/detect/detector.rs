@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 
 use super::decode::{decode, BoxPx, DecodeError};
 use super::kit::{classify, torso_colour, Kit};
-use super::manifest::{DetectorManifest, ManifestError, ObjectClass};
+use super::manifest::{DetectorManifest, ManifestError, ObjectClass, Thresholds};
 use super::nms::{nms, Suppressible};
 use super::preprocess::{prepare, tiles, BgrFrame, CropPx, PreprocessError};
 use crate::inference::{InferenceError, OnnxModel};
@@ -199,9 +199,19 @@ impl Detector {
         }
     }
 
-    /// Detects objects in a BGR frame.
+    /// Detects objects in a BGR frame with the manifest's thresholds.
     pub fn detect(&mut self, frame: &BgrFrame<'_>) -> Result<Vec<Detection>, DetectorError> {
         let thresholds = self.manifest.thresholds;
+        self.detect_with(frame, thresholds)
+    }
+
+    /// Detects objects with other score thresholds: a tracker wants the low-score detections
+    /// too (ByteTrack's second stage), below the manifest's single-frame operating point.
+    pub fn detect_with(
+        &mut self,
+        frame: &BgrFrame<'_>,
+        thresholds: Thresholds,
+    ) -> Result<Vec<Detection>, DetectorError> {
         let min_score = thresholds.score.min(thresholds.ball_score);
         let (in_w, in_h) = self.manifest.input_size_px();
         let mut found = Vec::new();

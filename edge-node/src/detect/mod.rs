@@ -14,4 +14,4 @@ pub mod preprocess;
 
 pub use decode::{BoxPx, RawDetection};
 pub use detector::{Detection, Detector, DetectorError};
-pub use manifest::{DetectorManifest, ManifestError, ObjectClass, OutputLayout};
+pub use manifest::{DetectorManifest, ManifestError, ObjectClass, OutputLayout, Thresholds};
