@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use edge_core::{BallConfig, TrackerConfig};
+use edge_node::inference::ExecutionProvider;
 use edge_node::vision::eval::{run, EvalOptions};
 
 /// Arguments of `edge-node eval`.
@@ -22,6 +23,9 @@ pub struct EvalArgs {
     /// ONNX Runtime threads.
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
+    /// ONNX Runtime execution provider: cpu, cuda[:N], tensorrt[:N] or openvino.
+    #[arg(long, default_value = "cpu")]
+    pub provider: ExecutionProvider,
     /// Stop after this many frames.
     #[arg(long)]
     pub max_frames: Option<u64>,
@@ -72,6 +76,7 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<()> {
         camera: args.camera,
         manifest: args.manifest,
         intra_threads: args.threads,
+        provider: args.provider,
         kits: Vec::new(),
         decode_size: None,
         max_frames: args.max_frames,

@@ -203,3 +203,36 @@ fn a_manifest_that_does_not_match_the_model_is_refused() -> Result<()> {
     ));
     Ok(())
 }
+
+#[test]
+fn the_execution_provider_is_configurable_and_a_missing_one_is_refused_by_name() -> Result<()> {
+    use edge_node::inference::{available_providers, ExecutionProvider, SessionConfig};
+    let cpu = SessionConfig {
+        intra_threads: 1,
+        provider: ExecutionProvider::Cpu,
+    };
+    Detector::open(&manifest_path(), cpu, vec![])?;
+    let available = available_providers()?;
+    assert!(available.contains(&ExecutionProvider::Cpu), "{available:?}");
+    let cuda = SessionConfig {
+        intra_threads: 1,
+        provider: ExecutionProvider::Cuda { device_id: 0 },
+    };
+    let opened = Detector::open(&manifest_path(), cuda, vec![]);
+    if available.contains(&cuda.provider) {
+        // A GPU build of ONNX Runtime on a machine with a GPU.
+        opened?;
+    } else {
+        // The pinned PyPI wheel is CPU only: no silent fallback, the error names the provider
+        // and what the runtime offers.
+        let msg = match opened {
+            Ok(_) => bail!("cuda was not refused by a runtime without it"),
+            Err(e) => e.to_string(),
+        };
+        assert!(
+            msg.contains("execution provider cuda:0 is not available") && msg.contains("cpu"),
+            "{msg}"
+        );
+    }
+    Ok(())
+}

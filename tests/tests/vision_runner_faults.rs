@@ -69,6 +69,7 @@ fn config(manifest: std::path::PathBuf, uris: &[String]) -> anyhow::Result<Visio
         manifest,
         mode: SourceMode::Replay,
         intra_threads: 1,
+        provider: Default::default(),
         kits: vec![],
         tracker: Default::default(),
         ball: Default::default(),

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use clap::Parser;
 use edge_core::{Detection, ImageBox, ObjectClass, Tracker, TrackerConfig};
+use edge_node::inference::ExecutionProvider;
 use edge_node::video::{DecodeConfig, PixelFormat, VideoReader};
 use edge_node::vision::runner::{spawn, CameraSpec, DecodeSize, VisionConfig, VisionEvent};
 use edge_node::vision::{Backoff, SourceMode};
@@ -28,6 +29,9 @@ struct Args {
     /// ONNX Runtime threads for the detector.
     #[arg(long, default_value_t = 2)]
     threads: usize,
+    /// ONNX Runtime execution provider: cpu, cuda[:N], tensorrt[:N] or openvino.
+    #[arg(long, default_value = "cpu")]
+    provider: ExecutionProvider,
     /// Decode size for the pipeline, WxH (scaled in YUV before conversion); "full" for none.
     #[arg(long, default_value = "full")]
     decode: String,
@@ -127,6 +131,7 @@ fn main() -> anyhow::Result<()> {
         manifest: args.manifest.clone(),
         mode: SourceMode::Replay,
         intra_threads: args.threads,
+        provider: args.provider,
         kits: Vec::new(),
         tracker: TrackerConfig::default(),
         ball: Default::default(),

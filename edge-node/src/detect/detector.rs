@@ -10,7 +10,7 @@ use super::kit::{classify, torso_colour, Kit};
 use super::manifest::{DetectorManifest, ManifestError, ObjectClass, Thresholds};
 use super::nms::{nms, Suppressible};
 use super::preprocess::{prepare, tiles, BgrFrame, CropPx, PreprocessError};
-use crate::inference::{InferenceError, OnnxModel};
+use crate::inference::{InferenceError, OnnxModel, SessionConfig};
 
 /// One detection in frame pixels.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -102,14 +102,14 @@ impl Detector {
     /// name and shape), and refuses any mismatch.
     pub fn open(
         manifest_path: &Path,
-        intra_threads: usize,
+        session: impl Into<SessionConfig>,
         kits: Vec<Kit>,
     ) -> Result<Self, DetectorError> {
         let manifest = DetectorManifest::load(manifest_path)?;
         Self::with_manifest(
             manifest,
             &manifest_path.display().to_string(),
-            intra_threads,
+            session,
             kits,
         )
     }
@@ -118,7 +118,7 @@ impl Detector {
     pub fn with_manifest(
         manifest: DetectorManifest,
         origin: &str,
-        intra_threads: usize,
+        session: impl Into<SessionConfig>,
         kits: Vec<Kit>,
     ) -> Result<Self, DetectorError> {
         let path = manifest.model_path();
@@ -142,7 +142,7 @@ impl Detector {
                 });
             }
         }
-        let model = OnnxModel::open(&path, intra_threads)?;
+        let model = OnnxModel::open(&path, session)?;
         let mismatch = |message: String| DetectorError::Mismatch {
             path: path.clone(),
             manifest: origin.to_string(),

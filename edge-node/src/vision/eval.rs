@@ -26,6 +26,7 @@ use sample_feeds::truth::Feed;
 use super::pipeline::{CameraPipeline, VisionError};
 use crate::detect::kit::Kit;
 use crate::detect::{Detector, DetectorError};
+use crate::inference::{ExecutionProvider, SessionConfig};
 use crate::video::{DecodeConfig, PixelFormat, VideoError, VideoReader};
 
 /// Why an evaluation could not run.
@@ -62,6 +63,8 @@ pub struct EvalOptions {
     pub manifest: PathBuf,
     /// ONNX Runtime threads.
     pub intra_threads: usize,
+    /// ONNX Runtime execution provider.
+    pub provider: ExecutionProvider,
     /// Kits for person → role (COCO models).
     pub kits: Vec<Kit>,
     /// Decode size; `None` = full resolution.
@@ -158,7 +161,10 @@ pub fn run(options: &EvalOptions) -> Result<EvalReport, EvalRunError> {
     let boxes = feed.boxes.get(&entry.name).cloned().unwrap_or_default();
     let detector = Detector::open(
         &options.manifest,
-        options.intra_threads,
+        SessionConfig {
+            intra_threads: options.intra_threads,
+            provider: options.provider,
+        },
         options.kits.clone(),
     )
     .map_err(Box::new)?;

@@ -19,6 +19,7 @@ use super::source::{
 };
 use crate::detect::kit::Kit;
 use crate::detect::{Detector, DetectorError};
+use crate::inference::{ExecutionProvider, SessionConfig};
 use crate::video::{DecodeConfig, PixelFormat};
 
 /// One camera of the node.
@@ -54,6 +55,8 @@ pub struct VisionConfig {
     pub mode: SourceMode,
     /// ONNX Runtime threads per worker.
     pub intra_threads: usize,
+    /// ONNX Runtime execution provider (CPU by default).
+    pub provider: ExecutionProvider,
     /// Kits for person → role.
     pub kits: Vec<Kit>,
     /// People tracker.
@@ -155,11 +158,17 @@ pub fn spawn(
     }
     let mut pipelines = Vec::new();
     for (i, cam) in config.cameras.iter().enumerate() {
-        let detector = Detector::open(&config.manifest, config.intra_threads, config.kits.clone())
-            .map_err(|source| StartError::Detector {
-                camera: i,
-                name: cam.name.clone(),
-                source: Box::new(source),
+        let session = SessionConfig {
+            intra_threads: config.intra_threads,
+            provider: config.provider,
+        };
+        let detector =
+            Detector::open(&config.manifest, session, config.kits.clone()).map_err(|source| {
+                StartError::Detector {
+                    camera: i,
+                    name: cam.name.clone(),
+                    source: Box::new(source),
+                }
             })?;
         let pipeline = CameraPipeline::new(
             i,
