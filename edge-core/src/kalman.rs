@@ -98,10 +98,23 @@ impl CvKalman {
     /// Returns `false` (and leaves the filter unchanged) for a non-finite measurement or a
     /// singular innovation covariance.
     pub fn update(&mut self, z: &Point2<f64>, measurement_std: f64) -> bool {
-        if !(z.x.is_finite() && z.y.is_finite() && measurement_std.is_finite()) {
+        if !measurement_std.is_finite() {
             return false;
         }
-        let r = Matrix2::identity() * (measurement_std * measurement_std);
+        self.update_with_covariance(
+            z,
+            &(Matrix2::identity() * (measurement_std * measurement_std)),
+        )
+    }
+
+    /// Corrects the state with a position measurement `z` of covariance `r` (units²).
+    /// Returns `false` (and leaves the filter unchanged) for a non-finite input or a singular
+    /// innovation covariance.
+    pub fn update_with_covariance(&mut self, z: &Point2<f64>, r: &Matrix2<f64>) -> bool {
+        if !(z.x.is_finite() && z.y.is_finite() && r.iter().all(|v| v.is_finite())) {
+            return false;
+        }
+        let r = *r;
         let s = H * self.p * H.transpose() + r;
         let Some(s_inv) = s.try_inverse() else {
             return false;

@@ -1,6 +1,6 @@
 //! Shared input types: object classes, image boxes and detections.
 
-use nalgebra::Point2;
+use nalgebra::{Matrix2, Point2};
 use serde::{Deserialize, Serialize};
 
 /// What a detection or track is. The detector's class map decides it (see `models/*.toml`).
@@ -166,6 +166,12 @@ pub struct Detection {
     pub class: ObjectClass,
     /// Foot point in pitch metres, when known.
     pub foot_pitch_m: Option<Point2<f64>>,
+    /// `∂pitch_m / ∂image_px` at the foot point (2×2, metres per pixel), when the camera is
+    /// known: the tracker turns pixel noise into an anisotropic pitch covariance with it (a pixel
+    /// of box-bottom error moves the foot point far more along the camera's line of sight than
+    /// across it).
+    #[serde(default)]
+    pub foot_jacobian_m_per_px: Option<Matrix2<f64>>,
 }
 
 impl Detection {
@@ -181,7 +187,14 @@ impl Detection {
             score,
             class,
             foot_pitch_m,
+            foot_jacobian_m_per_px: None,
         }
+    }
+
+    /// The same detection with the foot point's pixel→pitch Jacobian.
+    pub fn with_foot_jacobian(mut self, jacobian_m_per_px: Matrix2<f64>) -> Self {
+        self.foot_jacobian_m_per_px = Some(jacobian_m_per_px);
+        self
     }
 
     /// Finite score, valid box, finite foot point (when present). Invalid detections are
@@ -192,6 +205,9 @@ impl Detection {
             && self
                 .foot_pitch_m
                 .is_none_or(|p| p.x.is_finite() && p.y.is_finite())
+            && self
+                .foot_jacobian_m_per_px
+                .is_none_or(|j| j.iter().all(|v| v.is_finite()))
     }
 }
 

@@ -47,7 +47,7 @@ pub mod ball;
 
 pub use ball::{BallConfig, BallFrame, BallOutput, BallState, BallTracker};
 
-use nalgebra::{Point2, Vector2};
+use nalgebra::{Matrix2, Point2, Vector2};
 use serde::{Deserialize, Serialize};
 
 use crate::assign::max_weight_pairs;
@@ -103,8 +103,17 @@ pub struct TrackerConfig {
     pub min_iou: f32,
     /// Gate scale for stage 2 (low-score detections), in `(0, 1]`.
     pub low_score_gate_scale: f64,
-    /// Foot point measurement noise, std (m).
+    /// Foot point measurement noise, std (m), for detections without a pixel→pitch Jacobian;
+    /// with one, also the floor added in quadrature to the projected pixel noise.
     pub measurement_std_m: f64,
+    /// Foot point pixel noise std as a fraction of the box height (at least
+    /// `foot_std_min_px`), projected to the pitch through the detection's Jacobian:
+    /// `R = J diag(σ², σ²) Jᵀ + floor² I`.
+    pub foot_std_box_heights: f64,
+    /// Lower bound of the foot point pixel noise std (px).
+    pub foot_std_min_px: f64,
+    /// Floor (m) of the measurement std when the Jacobian is known.
+    pub measurement_floor_m: f64,
     /// Pitch process noise: acceleration std (m/s²).
     pub accel_std_mps2: f64,
     /// Velocity std (m/s) of a new track.
@@ -144,11 +153,14 @@ impl Default for TrackerConfig {
             min_iou: 0.2,
             low_score_gate_scale: 0.7,
             measurement_std_m: 0.3,
+            foot_std_box_heights: 0.03,
+            foot_std_min_px: 0.7,
+            measurement_floor_m: 0.05,
             accel_std_mps2: 4.0,
             initial_speed_std_mps: 4.0,
             image_measurement_std_rel: 0.05,
             image_accel_std_rel: 2.0,
-            role_switch_cost: 0.15,
+            role_switch_cost: 0.3,
             referee_vote_weight: 3.0,
             max_detections: 128,
             max_tracks: 256,
@@ -228,6 +240,21 @@ impl TrackerConfig {
             "must be positive",
         )?;
         check(
+            positive(self.foot_std_box_heights),
+            "foot_std_box_heights",
+            "must be positive",
+        )?;
+        check(
+            positive(self.foot_std_min_px),
+            "foot_std_min_px",
+            "must be positive",
+        )?;
+        check(
+            positive(self.measurement_floor_m),
+            "measurement_floor_m",
+            "must be positive",
+        )?;
+        check(
             positive(self.accel_std_mps2),
             "accel_std_mps2",
             "must be positive",
@@ -264,6 +291,19 @@ impl TrackerConfig {
             "must be positive",
         )?;
         Ok(())
+    }
+}
+
+/// Foot point measurement covariance (m²) of a detection: pixel noise through the detection's
+/// Jacobian plus a floor, or the isotropic `measurement_std_m` without a Jacobian.
+fn measurement_covariance(c: &TrackerConfig, det: &Detection) -> Matrix2<f64> {
+    match det.foot_jacobian_m_per_px {
+        Some(j) => {
+            let h = f64::from(det.image_box_px.height());
+            let s = (c.foot_std_box_heights * h).max(c.foot_std_min_px);
+            j * j.transpose() * (s * s) + Matrix2::identity() * (c.measurement_floor_m.powi(2))
+        }
+        None => Matrix2::identity() * c.measurement_std_m.powi(2),
     }
 }
 
@@ -485,7 +525,7 @@ impl Tracker {
         if let Some(foot) = det.foot_pitch_m {
             match &mut track.pitch {
                 Some(kf) => {
-                    kf.update(&foot, c.measurement_std_m);
+                    kf.update_with_covariance(&foot, &measurement_covariance(c, det));
                 }
                 None => {
                     track.pitch = Some(CvKalman::new(

@@ -8,7 +8,7 @@ use edge_core::{
     BallConfig, BallOutput, BallTracker, Detection as CoreDetection, ImageBox,
     ObjectClass as CoreClass, TrackOutput, Tracker, TrackerConfig, TrackerError,
 };
-use nalgebra::Point2;
+use nalgebra::{Matrix2, Point2};
 
 use crate::detect::manifest::ObjectClass;
 use crate::detect::preprocess::BgrFrame;
@@ -73,6 +73,17 @@ fn core_class(class: ObjectClass) -> CoreClass {
     }
 }
 
+/// `∂pitch_m / ∂image_px` at `image_px` by central differences of ±1 px (the mapping is smooth:
+/// a homography through the lens model). `None` near the horizon or outside the ground.
+pub fn foot_jacobian(cam: &Camera, image_px: &Point2<f64>) -> Option<Matrix2<f64>> {
+    let at = |du: f64, dv: f64| cam.pixel_to_ground(&Point2::new(image_px.x + du, image_px.y + dv));
+    let (xp, xm, yp, ym) = (at(1.0, 0.0)?, at(-1.0, 0.0)?, at(0.0, 1.0)?, at(0.0, -1.0)?);
+    let du = (xp - xm) / 2.0;
+    let dv = (yp - ym) / 2.0;
+    let j = Matrix2::new(du.x, dv.x, du.y, dv.y);
+    j.iter().all(|v| v.is_finite()).then_some(j)
+}
+
 impl CameraPipeline {
     /// A pipeline for camera `camera`, calibrated by `calibration` (any resolution: it is scaled
     /// to the decoded frame size), with match clock = pts + `clock_offset_ns`.
@@ -134,13 +145,18 @@ impl CameraPipeline {
         dets.iter()
             .map(|d| {
                 let (fx, fy) = d.box_px.foot_px();
-                let foot = cam.pixel_to_ground(&Point2::new(f64::from(fx), f64::from(fy)));
-                CoreDetection::new(
+                let foot_px = Point2::new(f64::from(fx), f64::from(fy));
+                let foot = cam.pixel_to_ground(&foot_px);
+                let det = CoreDetection::new(
                     ImageBox::new(d.box_px.x1, d.box_px.y1, d.box_px.x2, d.box_px.y2),
                     d.score,
                     core_class(d.class),
                     foot,
-                )
+                );
+                match foot_jacobian(&cam, &foot_px) {
+                    Some(j) => det.with_foot_jacobian(j),
+                    None => det,
+                }
             })
             .collect()
     }
