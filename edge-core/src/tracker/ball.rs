@@ -1,17 +1,56 @@
-//! Single-hypothesis ball tracker in pitch metres.
+//! Multi-hypothesis ball tracker in pitch metres.
 //!
-//! One constant-velocity Kalman filter on the ground plane (`x, y`; height is ignored). Each frame:
-//! ball candidates are the valid `Ball` detections with a foot point and `score >= min_score`.
-//! Candidates within the gate `min(gate_m + gate_growth_mps · t_unseen, max_gate_m)` of the
-//! prediction compete; the one with the smallest Mahalanobis distance to the prediction wins (ties:
-//! higher score). Without a candidate in the gate the ball is bridged on its prediction and reported
-//! [`BallState::Predicted`] for up to `max_bridge_s`; after that it is dropped, and the
-//! highest-scoring candidate with `score >= init_score` starts a new ball hypothesis with a new id.
+//! Pure and deterministic: time comes only from the `now_ns` argument (match clock); the same
+//! sequence of calls gives the same outputs.
+//!
+//! **Hypotheses.** Up to `max_hypotheses` ball hypotheses are kept, each a constant-velocity Kalman
+//! filter on the ground plane (`x, y`; height is ignored) with an id, its birth time and position,
+//! the time of its last update, a hit count, an *evidence* value and a *moved* flag. Evidence is an
+//! exponentially decayed sum of matched detection scores: every frame it is multiplied by
+//! `exp(-dt / evidence_tau_s)`, and a matched detection adds its score. The hypothesis has *moved*
+//! once its filtered position after an update is `static_radius_m` or more from its birth position
+//! (the flag stays set).
+//!
+//! **Each frame** (`dt` = time since the previous frame):
+//! 1. Candidates are the valid `Ball` detections with a foot point and `score >= min_score`.
+//! 2. Every hypothesis is predicted and its evidence decays. In total a filter is predicted for at
+//!    most `T = min(max_coast_s, max_coast_m / |v|)` seconds after its last update (`v`: its
+//!    velocity after that update); after that the prediction is frozen (reported with zero
+//!    velocity), so a bridged ball never coasts more than `max_coast_m` from its last update.
+//! 3. Association: a hypothesis may take a candidate within its gate
+//!    `min(gate_m + gate_growth_mps · t_unseen, max_gate_m)` (Euclidean, around its prediction).
+//!    The pairs maximise `Σ 1 + 1 / (1 + d²)` (Hungarian, [`crate::assign::max_weight_pairs`];
+//!    `d²` the squared Mahalanobis distance): as many pairs as possible, then the closest ones.
+//!    Matched hypotheses are updated (Kalman update, hit count, evidence, moved flag, box, score;
+//!    the coasting budget `T` restarts).
+//! 4. Hypotheses unseen for longer than `max_bridge_s` are dropped.
+//! 5. Births: unmatched candidates with `score >= init_score`, best score first, that are not within
+//!    `birth_exclusion_m` of an existing hypothesis start a new hypothesis (new id, one hit,
+//!    evidence = its score). When all `max_hypotheses` slots are taken, the weakest hypothesis other
+//!    than the reported one (lowest tier, then lowest evidence; see 6) is evicted if it is static,
+//!    or undetermined with evidence below the candidate's score; otherwise the candidate is skipped.
+//! 6. Reporting. Each hypothesis has a *tier*: **moving** (2) if it has moved; else **static** (0)
+//!    once it is at least `static_min_age_s` old (a painted spot, or a ball at rest); else
+//!    **undetermined** (1). Hypotheses rank by tier, then evidence (ties: lower id).
+//!    The hypothesis reported in the previous frame (the incumbent) stays reported unless another
+//!    hypothesis observed in this frame may take over; then the best-ranked of those is reported.
+//!    A hypothesis may take over when it is moving with at least `min_switch_hits` hits and the
+//!    incumbent is of a lower tier; or, if the incumbent was observed in this frame, when it is of
+//!    the incumbent's tier with evidence above `switch_ratio` times the incumbent's; or, if the
+//!    incumbent was not observed in this frame (bridged), when its tier is at least the
+//!    incumbent's and its evidence above the incumbent's. Without an incumbent (none yet, or it
+//!    was dropped) the best-ranked hypothesis is reported. So a painted spot loses to a moving
+//!    ball seen in this frame, a ball at rest alone is still reported, and the reported
+//!    `track_id` does not flicker between hypotheses.
+//!
+//! The reported ball is [`BallState::Observed`] when its hypothesis was updated in this frame,
+//! otherwise [`BallState::Predicted`] (bridged on its prediction).
 
 use nalgebra::{Point2, Vector2};
 use serde::{Deserialize, Serialize};
 
 use super::{check, positive, seconds, TrackerError};
+use crate::assign::max_weight_pairs;
 use crate::kalman::CvKalman;
 use crate::types::{Detection, ImageBox, ObjectClass};
 
@@ -29,7 +68,8 @@ pub struct BallConfig {
     pub gate_growth_mps: f64,
     /// Upper bound of the gate (m).
     pub max_gate_m: f64,
-    /// How long (s) the ball is bridged on its prediction without a detection.
+    /// How long (s) a hypothesis is kept (and the ball bridged on its prediction) without a
+    /// detection.
     pub max_bridge_s: f64,
     /// Measurement noise std (m).
     pub measurement_std_m: f64,
@@ -37,6 +77,26 @@ pub struct BallConfig {
     pub accel_std_mps2: f64,
     /// Velocity std (m/s) of a new ball hypothesis.
     pub initial_speed_std_mps: f64,
+    /// Most ball hypotheses kept at once.
+    pub max_hypotheses: usize,
+    /// Time constant (s) of the exponential decay of a hypothesis' evidence.
+    pub evidence_tau_s: f64,
+    /// A hypothesis has moved once it got this far (m) from its birth position; painted spots
+    /// jitter by up to ~2 m (nearby markings merge into one hypothesis).
+    pub static_radius_m: f64,
+    /// A hypothesis that has not moved is static from this age (s) on.
+    pub static_min_age_s: f64,
+    /// Hits a moving hypothesis needs to replace a reported hypothesis of a lower tier.
+    pub min_switch_hits: u32,
+    /// A challenger replaces an observed reported hypothesis only with this many times its quality
+    /// (at least 1).
+    pub switch_ratio: f64,
+    /// Longest prediction (s) after the last update; then the prediction is frozen.
+    pub max_coast_s: f64,
+    /// Farthest (m) a prediction coasts from the last update.
+    pub max_coast_m: f64,
+    /// Unmatched candidates this close (m) to a hypothesis start no new one.
+    pub birth_exclusion_m: f64,
 }
 
 impl Default for BallConfig {
@@ -45,12 +105,21 @@ impl Default for BallConfig {
             min_score: 0.1,
             init_score: 0.3,
             gate_m: 2.0,
-            gate_growth_mps: 20.0,
-            max_gate_m: 15.0,
+            gate_growth_mps: 10.0,
+            max_gate_m: 6.0,
             max_bridge_s: 1.0,
             measurement_std_m: 0.3,
             accel_std_mps2: 20.0,
             initial_speed_std_mps: 10.0,
+            max_hypotheses: 6,
+            evidence_tau_s: 0.5,
+            static_radius_m: 2.5,
+            static_min_age_s: 2.0,
+            min_switch_hits: 3,
+            switch_ratio: 2.0,
+            max_coast_s: 0.5,
+            max_coast_m: 5.0,
+            birth_exclusion_m: 1.0,
         }
     }
 }
@@ -59,6 +128,7 @@ impl BallConfig {
     /// Checks ranges; [`BallTracker::new`] calls it.
     pub fn validate(&self) -> Result<(), TrackerError> {
         let unit = |v: f32| v.is_finite() && (0.0..=1.0).contains(&v);
+        let non_negative = |v: f64| v.is_finite() && v >= 0.0;
         check(unit(self.min_score), "min_score", "must be in [0, 1]")?;
         check(
             unit(self.init_score) && self.init_score >= self.min_score,
@@ -67,7 +137,7 @@ impl BallConfig {
         )?;
         check(positive(self.gate_m), "gate_m", "must be positive")?;
         check(
-            self.gate_growth_mps.is_finite() && self.gate_growth_mps >= 0.0,
+            non_negative(self.gate_growth_mps),
             "gate_growth_mps",
             "must be non-negative",
         )?;
@@ -77,7 +147,7 @@ impl BallConfig {
             "must be at least gate_m",
         )?;
         check(
-            self.max_bridge_s.is_finite() && self.max_bridge_s >= 0.0,
+            non_negative(self.max_bridge_s),
             "max_bridge_s",
             "must be non-negative",
         )?;
@@ -96,6 +166,51 @@ impl BallConfig {
             "initial_speed_std_mps",
             "must be positive",
         )?;
+        check(
+            (1..=64).contains(&self.max_hypotheses),
+            "max_hypotheses",
+            "must be in [1, 64]",
+        )?;
+        check(
+            positive(self.evidence_tau_s),
+            "evidence_tau_s",
+            "must be positive",
+        )?;
+        check(
+            non_negative(self.static_radius_m),
+            "static_radius_m",
+            "must be non-negative",
+        )?;
+        check(
+            non_negative(self.static_min_age_s),
+            "static_min_age_s",
+            "must be non-negative",
+        )?;
+        check(
+            self.min_switch_hits >= 1,
+            "min_switch_hits",
+            "must be at least 1",
+        )?;
+        check(
+            self.switch_ratio.is_finite() && self.switch_ratio >= 1.0,
+            "switch_ratio",
+            "must be at least 1",
+        )?;
+        check(
+            non_negative(self.max_coast_s),
+            "max_coast_s",
+            "must be non-negative",
+        )?;
+        check(
+            non_negative(self.max_coast_m),
+            "max_coast_m",
+            "must be non-negative",
+        )?;
+        check(
+            non_negative(self.birth_exclusion_m),
+            "birth_exclusion_m",
+            "must be non-negative",
+        )?;
         Ok(())
     }
 }
@@ -113,13 +228,13 @@ pub enum BallState {
 /// The ball in one frame.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BallOutput {
-    /// Id of the current ball hypothesis; a new one starts after a bridge runs out.
+    /// Id of the reported ball hypothesis; it changes when another hypothesis is reported.
     pub track_id: u32,
     /// Observed or predicted.
     pub state: BallState,
     /// Ground position (m).
     pub pitch_m: Point2<f64>,
-    /// Ground velocity (m/s).
+    /// Ground velocity (m/s); zero once a bridged prediction is frozen.
     pub velocity_mps: Vector2<f64>,
     /// Box of the last matched detection (not predicted).
     pub image_box_px: ImageBox,
@@ -141,19 +256,63 @@ pub struct BallFrame {
 }
 
 #[derive(Clone, Debug)]
-struct Ball {
+struct Hypothesis {
     id: u32,
     kf: CvKalman,
+    birth_ns: i64,
+    birth_pos: Point2<f64>,
+    /// Whether a filtered position after an update was `static_radius_m` or more from `birth_pos`.
+    moved: bool,
     last_update_ns: i64,
+    hits: u32,
+    evidence: f64,
+    /// Prediction time (s) spent since the last update.
+    coasted_s: f64,
+    /// Prediction time (s) allowed after the last update.
+    coast_limit_s: f64,
     score: f32,
     image_box_px: ImageBox,
+    observed: bool,
 }
 
-/// Single-hypothesis ball tracker; see the [module docs](self).
+impl Hypothesis {
+    /// 2: moving, 1: undetermined, 0: static (see the module docs).
+    fn tier(&self, now_ns: i64, c: &BallConfig) -> u8 {
+        if self.moved {
+            2
+        } else if seconds(now_ns.saturating_sub(self.birth_ns)) >= c.static_min_age_s {
+            0
+        } else {
+            1
+        }
+    }
+
+    /// Ranking key: tier, then evidence.
+    fn quality(&self, now_ns: i64, c: &BallConfig) -> (u8, f64) {
+        (self.tier(now_ns, c), self.evidence)
+    }
+
+    /// Unobserved and no longer predicted.
+    fn frozen(&self) -> bool {
+        !self.observed && self.coasted_s >= self.coast_limit_s
+    }
+}
+
+fn coast_limit_s(kf: &CvKalman, c: &BallConfig) -> f64 {
+    let speed = kf.velocity().norm();
+    if speed.is_finite() && speed > 0.0 {
+        c.max_coast_s.min(c.max_coast_m / speed)
+    } else {
+        c.max_coast_s
+    }
+}
+
+/// Multi-hypothesis ball tracker; see the [module docs](self).
 #[derive(Clone, Debug)]
 pub struct BallTracker {
     config: BallConfig,
-    ball: Option<Ball>,
+    hyps: Vec<Hypothesis>,
+    reported: Option<u32>,
     next_id: u32,
     last_now_ns: Option<i64>,
 }
@@ -164,7 +323,8 @@ impl BallTracker {
         config.validate()?;
         Ok(BallTracker {
             config,
-            ball: None,
+            hyps: Vec::new(),
+            reported: None,
             next_id: 1,
             last_now_ns: None,
         })
@@ -175,9 +335,10 @@ impl BallTracker {
         &self.config
     }
 
-    /// Forgets the ball and the clock; ids keep counting up.
+    /// Forgets all hypotheses and the clock; ids keep counting up.
     pub fn reset(&mut self) {
-        self.ball = None;
+        self.hyps.clear();
+        self.reported = None;
         self.last_now_ns = None;
     }
 
@@ -199,6 +360,7 @@ impl BallTracker {
         self.last_now_ns = Some(now_ns);
         let c = &self.config;
 
+        // 1. Candidates.
         let mut rejected = 0u32;
         let mut candidates: Vec<(&Detection, Point2<f64>)> = Vec::new();
         for det in detections {
@@ -214,60 +376,173 @@ impl BallTracker {
             }
         }
 
-        let mut observed = false;
-        if let Some(ball) = &mut self.ball {
-            ball.kf.predict(dt_s, c.accel_std_mps2);
-            let unseen_s = seconds(now_ns.saturating_sub(ball.last_update_ns)).max(0.0);
+        // 2. Predict (bounded coasting) and decay evidence.
+        let decay = (-dt_s / c.evidence_tau_s).exp();
+        for h in &mut self.hyps {
+            let step = dt_s.min(h.coast_limit_s - h.coasted_s).max(0.0);
+            h.kf.predict(step, c.accel_std_mps2);
+            h.coasted_s += step;
+            h.evidence *= decay;
+            h.observed = false;
+        }
+
+        // 3. Association.
+        let (n_h, n_c) = (self.hyps.len(), candidates.len());
+        let mut weights = vec![0.0; n_h * n_c];
+        for (i, h) in self.hyps.iter().enumerate() {
+            let unseen_s = seconds(now_ns.saturating_sub(h.last_update_ns)).max(0.0);
             let gate = (c.gate_m + c.gate_growth_mps * unseen_s).min(c.max_gate_m);
-            let predicted = ball.kf.position();
-            let best = candidates
-                .iter()
-                .filter(|(_, p)| (p - predicted).norm() < gate)
-                .filter_map(|&(det, p)| {
-                    ball.kf
-                        .mahalanobis_sq(&p, c.measurement_std_m)
-                        .map(|d2| (det, p, d2))
-                })
-                .min_by(|a, b| a.2.total_cmp(&b.2).then(b.0.score.total_cmp(&a.0.score)));
-            if let Some((det, p, _)) = best {
-                ball.kf.update(&p, c.measurement_std_m);
-                ball.last_update_ns = now_ns;
-                ball.score = det.score;
-                ball.image_box_px = det.image_box_px;
-                observed = true;
-            } else if unseen_s > c.max_bridge_s {
-                self.ball = None;
+            let predicted = h.kf.position();
+            for (j, &(_, p)) in candidates.iter().enumerate() {
+                if (p - predicted).norm() < gate {
+                    if let Some(d2) = h.kf.mahalanobis_sq(&p, c.measurement_std_m) {
+                        weights[i * n_c + j] = 1.0 + 1.0 / (1.0 + d2);
+                    }
+                }
             }
         }
-        if self.ball.is_none() {
-            let best = candidates
-                .iter()
-                .filter(|(det, _)| det.score >= c.init_score)
-                .max_by(|a, b| a.0.score.total_cmp(&b.0.score));
-            if let Some(&(det, p)) = best {
-                self.ball = Some(Ball {
-                    id: self.next_id,
-                    kf: CvKalman::new(p, c.measurement_std_m, c.initial_speed_std_mps),
-                    last_update_ns: now_ns,
-                    score: det.score,
-                    image_box_px: det.image_box_px,
-                });
-                self.next_id = self.next_id.checked_add(1).unwrap_or(1);
-                observed = true;
+        let mut matched = vec![false; n_c];
+        for (i, j) in max_weight_pairs(n_h, n_c, &weights) {
+            let (Some(h), Some(&(det, p))) = (self.hyps.get_mut(i), candidates.get(j)) else {
+                continue;
+            };
+            if !h.kf.update(&p, c.measurement_std_m) {
+                continue;
             }
+            if let Some(m) = matched.get_mut(j) {
+                *m = true;
+            }
+            h.last_update_ns = now_ns;
+            h.hits = h.hits.saturating_add(1);
+            h.evidence += f64::from(det.score);
+            if (h.kf.position() - h.birth_pos).norm() >= c.static_radius_m {
+                h.moved = true;
+            }
+            h.coasted_s = 0.0;
+            h.coast_limit_s = coast_limit_s(&h.kf, c);
+            h.score = det.score;
+            h.image_box_px = det.image_box_px;
+            h.observed = true;
         }
-        let ball = self.ball.as_ref().map(|b| BallOutput {
-            track_id: b.id,
-            state: if observed {
+
+        // 4. Drop stale hypotheses.
+        self.hyps
+            .retain(|h| seconds(now_ns.saturating_sub(h.last_update_ns)) <= c.max_bridge_s);
+        if self
+            .reported
+            .is_some_and(|id| !self.hyps.iter().any(|h| h.id == id))
+        {
+            self.reported = None;
+        }
+
+        // 5. Births, best score first (stable: input order breaks ties).
+        let mut births: Vec<(&Detection, Point2<f64>)> = candidates
+            .iter()
+            .zip(&matched)
+            .filter(|(&(det, _), &m)| !m && det.score >= c.init_score)
+            .map(|(&cand, _)| cand)
+            .collect();
+        births.sort_by(|a, b| b.0.score.total_cmp(&a.0.score));
+        for (det, p) in births {
+            if self
+                .hyps
+                .iter()
+                .any(|h| (h.kf.position() - p).norm() < c.birth_exclusion_m)
+            {
+                continue;
+            }
+            if self.hyps.len() >= c.max_hypotheses {
+                let weakest = self
+                    .hyps
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, h)| Some(h.id) != self.reported)
+                    .map(|(k, h)| (k, h.quality(now_ns, c)))
+                    .min_by(|a, b| a.1 .0.cmp(&b.1 .0).then(a.1 .1.total_cmp(&b.1 .1)));
+                match weakest {
+                    Some((k, (tier, ev)))
+                        if tier < 1 || (tier == 1 && ev < f64::from(det.score)) =>
+                    {
+                        self.hyps.remove(k);
+                    }
+                    _ => continue,
+                }
+            }
+            let kf = CvKalman::new(p, c.measurement_std_m, c.initial_speed_std_mps);
+            let coast_limit = coast_limit_s(&kf, c);
+            self.hyps.push(Hypothesis {
+                id: self.next_id,
+                kf,
+                birth_ns: now_ns,
+                birth_pos: p,
+                moved: false,
+                last_update_ns: now_ns,
+                hits: 1,
+                evidence: f64::from(det.score),
+                coasted_s: 0.0,
+                coast_limit_s: coast_limit,
+                score: det.score,
+                image_box_px: det.image_box_px,
+                observed: true,
+            });
+            self.next_id = self.next_id.checked_add(1).unwrap_or(1);
+        }
+
+        // 6. Reporting with hysteresis.
+        let incumbent = self
+            .reported
+            .and_then(|id| self.hyps.iter().find(|h| h.id == id));
+        let rank = |h: &Hypothesis| h.quality(now_ns, c);
+        let by_rank = |a: &&Hypothesis, b: &&Hypothesis| {
+            let (qa, qb) = (rank(a), rank(b));
+            (qa.0.cmp(&qb.0))
+                .then(qa.1.total_cmp(&qb.1))
+                .then(b.id.cmp(&a.id))
+        };
+        let chosen = match incumbent {
+            None => self.hyps.iter().max_by(by_rank),
+            Some(inc) => {
+                let (tier_inc, ev_inc) = rank(inc);
+                let takes_over = |ch: &&Hypothesis| {
+                    let (tier_ch, ev_ch) = rank(ch);
+                    if ch.id == inc.id || !ch.observed {
+                        return false;
+                    }
+                    // A moving challenger takes over from a lower tier once it has enough hits.
+                    if tier_ch > tier_inc && tier_ch == 2 && ch.hits >= c.min_switch_hits {
+                        return true;
+                    }
+                    if inc.observed {
+                        tier_ch == tier_inc && ev_ch > c.switch_ratio * ev_inc
+                    } else {
+                        // A bridged incumbent yields to more evidence of at least its tier.
+                        tier_ch >= tier_inc && ev_ch > ev_inc
+                    }
+                };
+                self.hyps
+                    .iter()
+                    .filter(takes_over)
+                    .max_by(by_rank)
+                    .or(Some(inc))
+            }
+        };
+        self.reported = chosen.map(|h| h.id);
+        let ball = chosen.map(|h| BallOutput {
+            track_id: h.id,
+            state: if h.observed {
                 BallState::Observed
             } else {
                 BallState::Predicted
             },
-            pitch_m: b.kf.position(),
-            velocity_mps: b.kf.velocity(),
-            image_box_px: b.image_box_px,
-            score: b.score,
-            last_seen_ns: b.last_update_ns,
+            pitch_m: h.kf.position(),
+            velocity_mps: if h.frozen() {
+                Vector2::zeros()
+            } else {
+                h.kf.velocity()
+            },
+            image_box_px: h.image_box_px,
+            score: h.score,
+            last_seen_ns: h.last_update_ns,
         });
         Ok(BallFrame {
             now_ns,
@@ -276,3 +551,7 @@ impl BallTracker {
         })
     }
 }
+
+#[cfg(test)]
+#[path = "ball_tests.rs"]
+mod tests;

@@ -515,11 +515,16 @@ fn ball_is_bridged_through_missed_detections_then_reacquired() {
             BallState::Observed
         };
         assert_eq!(b.state, expected, "frame {i}");
-        assert!(
-            (b.pitch_m - truth(i)).norm() < 0.6,
-            "frame {i}: {:?}",
-            b.pitch_m
-        );
+        // Through the gap the prediction follows the flight until the coasting cap
+        // (min(max_coast_s, max_coast_m / speed) ≈ 0.4 s at 12.4 m/s), then waits there.
+        let last_seen = truth(29);
+        let coasting = (30..50).contains(&i);
+        let ok = if coasting && f64::from(i - 29) * 0.04 > 0.4 {
+            (b.pitch_m - last_seen).norm() <= 5.3
+        } else {
+            (b.pitch_m - truth(i)).norm() < 0.6
+        };
+        assert!(ok, "frame {i}: {:?}", b.pitch_m);
     }
 }
 

@@ -1,0 +1,215 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use nalgebra::{Point2, Vector2};
+
+use super::*;
+
+const FRAME_NS: i64 = 40_000_000; // 25 fps
+
+fn ball_at(p: Point2<f64>, score: f32) -> Detection {
+    Detection::new(
+        ImageBox::new(0.0, 0.0, 3.0, 3.0),
+        score,
+        ObjectClass::Ball,
+        Some(p),
+    )
+}
+
+fn tracker() -> BallTracker {
+    BallTracker::new(BallConfig::default()).unwrap()
+}
+
+/// Deterministic noise (SplitMix64), uniform in [-a, a].
+struct Noise(u64);
+
+impl Noise {
+    fn sym(&mut self, a: f64) -> f64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        ((z >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0) * a
+    }
+}
+
+/// A ball moving at 10 m/s that passes 1.5 m from the centre spot.
+fn moving_truth(i: i32) -> Point2<f64> {
+    Point2::new(-30.0, 1.5) + Vector2::new(10.0, 0.0) * (f64::from(i) * 0.04)
+}
+
+/// Frames of a painted centre spot detected every frame (score 0.6) and a moving ball detected
+/// on 9 frames out of 10 (score 0.5), with noise, plus an occasional one-frame false positive.
+fn spot_and_moving_frames(n: i32) -> Vec<(i64, Vec<Detection>)> {
+    let mut noise = Noise(7);
+    (0..n)
+        .map(|i| {
+            let spot = Point2::new(noise.sym(0.2), noise.sym(0.2));
+            let mut dets = vec![ball_at(spot, 0.6)];
+            if i % 10 != 3 {
+                let p = moving_truth(i) + Vector2::new(noise.sym(0.2), noise.sym(0.2));
+                dets.push(ball_at(p, 0.5));
+            }
+            if i % 17 == 5 {
+                dets.push(ball_at(Point2::new(noise.sym(40.0), noise.sym(25.0)), 0.4));
+            }
+            (i64::from(i) * FRAME_NS, dets)
+        })
+        .collect()
+}
+
+#[test]
+fn moving_ball_wins_over_a_static_painted_spot_and_keeps_its_id() {
+    let mut bt = tracker();
+    let mut id = None;
+    for (i, (t, dets)) in (0..).zip(spot_and_moving_frames(200)) {
+        let f = bt.update(t, &dets).unwrap();
+        let b = f.ball.unwrap();
+        // After the spot has been static for `static_min_age_s` (2 s) plus a little.
+        if i >= 60 {
+            assert!(
+                (b.pitch_m - moving_truth(i)).norm() < 1.0,
+                "frame {i}: {:?} vs {:?}",
+                b.pitch_m,
+                moving_truth(i)
+            );
+            id.get_or_insert(b.track_id);
+            assert_eq!(Some(b.track_id), id, "frame {i}");
+        }
+    }
+}
+
+#[test]
+fn a_ball_at_rest_alone_is_reported() {
+    let mut bt = tracker();
+    let mut noise = Noise(3);
+    let rest = Point2::new(41.5, 0.0);
+    let mut id = None;
+    for i in 0..250 {
+        let mut dets = vec![ball_at(
+            rest + Vector2::new(noise.sym(0.2), noise.sym(0.2)),
+            0.5,
+        )];
+        if i % 23 == 11 {
+            // A one-frame false positive elsewhere never takes over.
+            dets.push(ball_at(Point2::new(-10.0, 12.0), 0.9));
+        }
+        let f = bt.update(i64::from(i) * FRAME_NS, &dets).unwrap();
+        let b = f.ball.unwrap();
+        id.get_or_insert(b.track_id);
+        assert_eq!(Some(b.track_id), id, "frame {i}");
+        assert_eq!(b.state, BallState::Observed, "frame {i}");
+        assert!(
+            (b.pitch_m - rest).norm() < 0.3,
+            "frame {i}: {:?}",
+            b.pitch_m
+        );
+    }
+}
+
+#[test]
+fn half_second_gap_is_bridged_with_the_same_id_and_bounded_coasting() {
+    let c = BallConfig::default();
+    let mut bt = tracker();
+    let v = Vector2::new(8.0, -6.0); // 10 m/s
+    let truth = |i: i32| Point2::new(-30.0, 10.0) + v * (f64::from(i) * 0.04);
+    let gap = 30..43; // 13 frames missed: 0.52 s between detections
+    let mut id = None;
+    let mut last_observed = None;
+    for i in 0..70 {
+        let dets = if gap.contains(&i) {
+            vec![]
+        } else {
+            vec![ball_at(truth(i), 0.7)]
+        };
+        let f = bt.update(i64::from(i) * FRAME_NS, &dets).unwrap();
+        let b = f.ball.unwrap();
+        id.get_or_insert(b.track_id);
+        assert_eq!(Some(b.track_id), id, "frame {i}");
+        if gap.contains(&i) {
+            assert_eq!(b.state, BallState::Predicted, "frame {i}");
+            let from: Point2<f64> = last_observed.unwrap();
+            let coast = (b.pitch_m - from).norm();
+            assert!(coast <= c.max_coast_m + 1e-9, "frame {i}: coasted {coast}");
+            assert_eq!(b.last_seen_ns, 29 * FRAME_NS);
+        } else {
+            assert_eq!(b.state, BallState::Observed, "frame {i}");
+            last_observed = Some(b.pitch_m);
+            if !(30..50).contains(&i) {
+                assert!((b.pitch_m - truth(i)).norm() < 0.6, "frame {i}");
+            }
+        }
+    }
+    // A hypothesis with a wild velocity does not fly off either.
+    let mut bt = tracker();
+    bt.update(0, &[ball_at(Point2::new(0.0, 0.0), 0.7)])
+        .unwrap();
+    bt.update(FRAME_NS, &[ball_at(Point2::new(1.5, 0.0), 0.7)])
+        .unwrap();
+    for k in 2..27 {
+        let b = bt.update(k * FRAME_NS, &[]).unwrap().ball.unwrap();
+        assert_eq!(b.state, BallState::Predicted);
+        assert!(b.pitch_m.x < 1.5 + c.max_coast_m + 1e-9, "{:?}", b.pitch_m);
+    }
+}
+
+#[test]
+fn same_input_gives_identical_output() {
+    let run = || {
+        let mut bt = tracker();
+        spot_and_moving_frames(150)
+            .into_iter()
+            .map(|(t, dets)| bt.update(t, &dets).unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn time_going_backwards_is_an_error_and_config_is_validated() {
+    let mut bt = tracker();
+    bt.update(10 * FRAME_NS, &[]).unwrap();
+    assert!(matches!(
+        bt.update(9 * FRAME_NS, &[]),
+        Err(TrackerError::TimeWentBackwards { .. })
+    ));
+    let bad = BallConfig {
+        switch_ratio: 0.5,
+        ..BallConfig::default()
+    };
+    assert!(BallTracker::new(bad).is_err());
+    let bad = BallConfig {
+        max_hypotheses: 0,
+        ..BallConfig::default()
+    };
+    assert!(BallTracker::new(bad).is_err());
+    let partial: BallConfig = toml::from_str("max_coast_m = 2.0").unwrap();
+    assert_eq!(partial.max_coast_m, 2.0);
+    assert_eq!(partial.max_hypotheses, BallConfig::default().max_hypotheses);
+}
+
+#[test]
+fn hypotheses_are_bounded_and_the_reported_one_is_never_evicted() {
+    let mut bt = tracker();
+    let truth = |i: i32| Point2::new(f64::from(i) * 0.4, 0.0);
+    let mut noise = Noise(11);
+    let mut id = None;
+    for i in 0..50 {
+        let mut dets = vec![ball_at(truth(i), 0.6)];
+        // A burst of scattered false positives every frame.
+        for _ in 0..8 {
+            dets.push(ball_at(
+                Point2::new(noise.sym(50.0), 20.0 + noise.sym(10.0)),
+                0.45,
+            ));
+        }
+        let f = bt.update(i64::from(i) * FRAME_NS, &dets).unwrap();
+        assert!(bt.hyps.len() <= bt.config().max_hypotheses);
+        let b = f.ball.unwrap();
+        {
+            id.get_or_insert(b.track_id);
+            assert_eq!(Some(b.track_id), id, "frame {i}");
+            assert!((b.pitch_m - truth(i)).norm() < 0.5, "frame {i}");
+        }
+    }
+}
