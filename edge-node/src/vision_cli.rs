@@ -85,7 +85,20 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<()> {
         ball: tracking.ball,
     })?;
     println!("eval: {} ({} frames)", args.feed.display(), report.frames);
-    println!("{}", report.metrics);
+    println!("all classes:\n{}", report.metrics);
+    let p = &report.players;
+    println!(
+        "players and goalkeepers only: HOTA {:.3} (DetA {:.3}, AssA {:.3}, LocA {:.3}), MOTA {:.3}, IDF1 {:.3}, ID switches {}, position RMSE {}",
+        p.hota,
+        p.det_a,
+        p.ass_a,
+        p.loc_a,
+        p.mota,
+        p.idf1,
+        p.id_switches,
+        p.position_rmse_m
+            .map_or("-".to_string(), |r| format!("{r:.3} m"))
+    );
     println!(
         "throughput {:.1} fps (decode + detect + track); detect+track latency p50 {:.1} ms, p99 {:.1} ms",
         report.fps(),
@@ -93,4 +106,50 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<()> {
         report.latency_percentile_us(99.0) as f64 / 1000.0
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> anyhow::Result<TrackingFile> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("tracking.toml");
+        std::fs::write(&path, text)?;
+        TrackingFile::load(&path)
+    }
+
+    #[test]
+    fn a_tracking_file_overrides_only_what_it_names() -> anyhow::Result<()> {
+        let f = load("[tracker]\nrole_switch_cost = 1.0\n[ball]\nmax_coast_m = 3.0\n")?;
+        assert_eq!(f.tracker.role_switch_cost, 1.0);
+        assert_eq!(f.tracker.high_score, TrackerConfig::default().high_score);
+        assert_eq!(f.ball.max_coast_m, 3.0);
+        Ok(())
+    }
+
+    #[test]
+    fn bad_tracking_files_name_the_file_and_the_key() {
+        let err = |text: &str| {
+            format!(
+                "{:#}",
+                load(text).err().map_or(anyhow::anyhow!("accepted"), |e| e)
+            )
+        };
+        let unknown = err("[tracker]\nrole_switch_costs = 1.0\n");
+        assert!(
+            unknown.contains("role_switch_costs") && unknown.contains("tracking.toml"),
+            "{unknown}"
+        );
+        let range = err("[tracker]\nrole_switch_cost = -1.0\n");
+        assert!(
+            range.contains("role_switch_cost") && range.contains("[tracker]"),
+            "{range}"
+        );
+        let ball = err("[ball]\nmax_hypotheses = 0\n");
+        assert!(
+            ball.contains("max_hypotheses") && ball.contains("[ball]"),
+            "{ball}"
+        );
+    }
 }

@@ -18,7 +18,7 @@ use std::time::Instant;
 use calibration::pitch::BALL_RADIUS;
 use calibration::Camera;
 use edge_core::eval::{evaluate, EvalConfig, EvalFrame, GtObject, Metrics, PredObject};
-use edge_core::{BallConfig, ObjectClass as CoreClass, TrackState, TrackerConfig};
+use edge_core::{BallConfig, ClassGroup, ObjectClass as CoreClass, TrackState, TrackerConfig};
 use nalgebra::{Point2, Point3};
 use sample_feeds::sim::ObjectClass as SimClass;
 use sample_feeds::truth::Feed;
@@ -82,8 +82,10 @@ pub struct EvalOptions {
 /// Result of an evaluation run.
 #[derive(Debug, Clone)]
 pub struct EvalReport {
-    /// Tracking metrics.
+    /// Tracking metrics over every class (players, goalkeepers, referees, ball).
     pub metrics: Metrics,
+    /// The same metrics over players and goalkeepers only (what "player HOTA" means).
+    pub players: Metrics,
     /// Frames processed.
     pub frames: u64,
     /// Wall time of decode + detect + track (s).
@@ -268,16 +270,33 @@ pub fn run(options: &EvalOptions) -> Result<EvalReport, EvalRunError> {
         frames.push(EvalFrame { gt, pred });
     }
     let wall_s = started.elapsed().as_secs_f64();
-    let metrics = evaluate(
-        &EvalConfig {
-            threshold_m: options.threshold_m,
-        },
-        &frames,
-    )
-    .map_err(|e| EvalRunError::Metrics(e.to_string()))?;
+    let config = EvalConfig {
+        threshold_m: options.threshold_m,
+    };
+    let metrics = evaluate(&config, &frames).map_err(|e| EvalRunError::Metrics(e.to_string()))?;
+    let players_only: Vec<EvalFrame> = frames
+        .iter()
+        .map(|f| EvalFrame {
+            gt: f
+                .gt
+                .iter()
+                .filter(|g| g.class.group() == ClassGroup::Players)
+                .copied()
+                .collect(),
+            pred: f
+                .pred
+                .iter()
+                .filter(|p| p.class.group() == ClassGroup::Players)
+                .copied()
+                .collect(),
+        })
+        .collect();
+    let players =
+        evaluate(&config, &players_only).map_err(|e| EvalRunError::Metrics(e.to_string()))?;
     latency_us.sort_unstable();
     Ok(EvalReport {
         metrics,
+        players,
         frames: processed,
         wall_s,
         latency_us,
