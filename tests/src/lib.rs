@@ -2,6 +2,7 @@
 
 pub mod mosquitto;
 pub mod procs;
+pub mod real_detectors;
 pub mod udp_proxy;
 
 use std::path::{Path, PathBuf};

@@ -2,7 +2,6 @@
 //! another are reported as camera failures while the healthy camera processes every frame; bad
 //! manifests and missing models stop the start with an error naming the file. Nothing panics.
 
-use std::path::Path;
 use std::sync::mpsc::sync_channel;
 use std::time::Duration;
 
@@ -12,6 +11,7 @@ use edge_node::vision::runner::{
 };
 use edge_node::vision::{Backoff, SourceMode};
 use nalgebra::Point3;
+use touchline_tests::real_detectors::fastestdet_manifest;
 use touchline_tests::{realdata_dir, repo_root};
 
 fn camera() -> anyhow::Result<Camera> {
@@ -32,23 +32,6 @@ fn camera() -> anyhow::Result<Camera> {
         )
         .ok_or_else(|| anyhow::anyhow!("bad pose"))?,
     })
-}
-
-fn fastestdet_manifest(realdata: &Path, dir: &Path) -> anyhow::Result<std::path::PathBuf> {
-    let names = std::fs::read_to_string(realdata.join("models/coco.names"))?;
-    let classes: Vec<String> = names
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| format!("{:?}", l.trim()))
-        .collect();
-    let text = format!(
-        "name = \"fastestdet\"\nfile = {:?}\nclasses = [{}]\n[input]\nname = \"input.1\"\nshape = [1, 3, 352, 352]\ndtype = \"f32\"\ncolour = \"bgr\"\nresize = \"stretch\"\nmean = [0.0, 0.0, 0.0]\nstd = [255.0, 255.0, 255.0]\n[output]\nlayout = \"fastestdet\"\n[class_map]\nperson = \"person\"\n",
-        realdata.join("models/FastestDet.onnx"),
-        classes.join(", ")
-    );
-    let path = dir.join("fastestdet.toml");
-    std::fs::write(&path, text)?;
-    Ok(path)
 }
 
 fn config(manifest: std::path::PathBuf, uris: &[String]) -> anyhow::Result<VisionConfig> {
