@@ -128,7 +128,8 @@ def main():
     print("latency", lat, flush=True)
 
     train_meta = json.loads(pathlib.Path(args.train_json).read_text())
-    train_looks = {r["look_seed"] for d in args.train_exports for r in read_export(d)}
+    train_recs = [r for d in args.train_exports for r in read_export(d)]
+    train_looks = {r["look_seed"] for r in train_recs}
     test_looks = {r["look_seed"] for r, *_ in test}
     assert not (train_looks & test_looks), "held-out looks overlap the training looks"
 
@@ -155,13 +156,20 @@ def main():
     metrics = {"thresholds": {"score": score_thr, "ball_score": ball_thr},
                "test": {f"{a}/{b}": v for (a, b), v in res.items()},
                "ball_by_resolution": by_res, "ball_pr": ball_pr, "latency": lat, "train": train_meta,
-               "test_frames": len(test), "test_looks": len(test_looks), "train_looks": len(train_looks),
+               "test_frames": len(test), "test_looks": len(test_looks), "train_looks": len(train_looks), "train_frames": len(train_recs),
                "val_frames": len(val), "sha256": sha, "bytes": size,
                "test_frame": chosen["path"] if chosen else None,
                "cpu": platform.processor() or platform.machine()}
     (models / f"{args.name}.metrics.json").write_text(json.dumps(metrics, indent=1))
     write_manifest(models, args, sha, score_thr, ball_thr, train_meta, len(train_looks))
     write_card(models, args, metrics)
+
+
+def _export_desc(d):
+    """`frames --seed S --count N` for an export directory (its images and look seeds)."""
+    recs = read_export(d)
+    seed = pathlib.Path(d).name.rsplit("-", 1)[-1]
+    return f"frames --seed {seed} --count {len(recs)}"
 
 
 def write_manifest(models, args, sha, score_thr, ball_thr, tm, n_looks):
@@ -207,8 +215,8 @@ nms_iou = 0.5
 architecture = "CenterNet-style FCN, depthwise-separable, stride-4 heads, in-graph decode"
 training_script = "models/train_detector.sh"
 generator = "sample-feeds frames"
-train_seeds = "frames --seed 1..8 --count 200 ({n_looks} looks)"
-validation_seeds = "frames --seed 50 --count 60"
+train_seeds = "frames --seed 1..{len(args.train_exports)} --count 200 ({n_looks} looks)"
+validation_seeds = "{' + '.join(_export_desc(d) for d in args.val)}"
 held_out_seeds = "frames --seed 900, 901 --count 120"
 iterations = {tm["iterations"]}
 stages = "{"; ".join(f"{st['iterations']} it x {st['batch']}, lr {st.get('lr', '?')}, seed {st['seed']}" for st in tm.get("stages", [tm]))}"
@@ -241,7 +249,8 @@ def write_card(models, args, m):
         return "met" if flag else "not met"
 
     stages = "\n".join(
-        f"  stage {i + 1}: {st['iterations']} iterations x {st['batch']} crops, peak lr {st.get('lr', '?')}, "
+        f"  stage {i + 1}: {st['iterations']} iterations x {st['batch']} crops from {st.get('frames', '?')} frames, "
+        f"peak lr {st.get('lr', '?')}, "
         f"box-size loss weight {st.get('wh_weight', 0.5)}, torch seed {st['seed']}, {st['train_seconds'] / 60:.1f} min"
         for i, st in enumerate(tm.get("stages", [tm])))
     card = f'''# {args.name}: Touchline player / goalkeeper / referee / ball detector
@@ -261,7 +270,7 @@ Written by `models/detector/evaluate.py`; every number below is measured by that
 - sha256 `{m["sha256"]}`.
 
 ## Training
-- Data: `sample-feeds frames` exports, seeds 1-8 x 200 frames = 1600 frames, {m["train_looks"]} looks
+- Data: `sample-feeds frames` exports, seeds 1-{len(args.train_exports)} x 200 frames = {m["train_frames"]} frames, {m["train_looks"]} looks
   (a new match + look every 20 frames), six camera rigs, 960x540 / 1280x720 / 1920x1080, day and
   night. Random 256x256 crops of the letterboxed frame (scale 0.8-1.3, flips, brightness/contrast
   jitter, 40 % of crops around the ball).
@@ -271,16 +280,16 @@ Written by `models/detector/evaluate.py`; every number below is measured by that
 - Training time: {tm["train_seconds"] / 60:.1f} min wall in total on this 2-core machine, torch
   {tm["torch"]} CPU, 2 threads. The cores were shared with other engineers' builds: the first
   stage ran at ~3-6 s per iteration under load, the last at ~0.15 s on a quiet machine.
-- `models/train_detector.sh` reproduces the recipe, not the exact bytes: the shipped first stage
-  also had a 33-min wall-clock budget (`--minutes`) that stretched the start of its learning-rate
-  schedule while the machine was loaded, and CPU kernels are not bit-identical across machines.
+- `models/train_detector.sh` reproduces the recipe, not the exact bytes: stages with a wall-clock
+  budget (`--minutes`) follow max(iteration, time) progress, so a loaded machine stretches their
+  learning-rate schedule, and CPU kernels are not bit-identical across machines.
 
 ## Held-out evaluation
 {m["test_frames"]} frames from `sample-feeds frames --seed 900` and `--seed 901` ({m["test_looks"]} looks, none
 used in training or validation; the script asserts the look seeds are disjoint). Run through ONNX
 Runtime with the manifest's preprocessing and thresholds (person {m["thresholds"]["score"]}: best F1, ball
-{m["thresholds"]["ball_score"]}: best recall-weighted F2; both picked on a separate validation export,
-seed 50) and the edge node's NMS
+{m["thresholds"]["ball_score"]}: best recall-weighted F2; both picked on separate validation exports,
+{' + '.join(_export_desc(d).replace('frames ', '') for d in args.val)}) and the edge node's NMS
 (IoU 0.5; persons of every role suppress each other). Ground truth = every object whose box
 touches the image; objects more than 90 % occluded are "ignore" (neither hit nor miss).
 Matching: IoU ≥ 0.5 with the same class; for the ball also centre distance ≤ max(3 px at 720p
@@ -330,8 +339,10 @@ closest to an idle machine. Preprocessing (letterbox) is not included.
 - Generated data only: flat-shaded figures, no real broadcast texture, motion blur off in the
   export. Expect a domain gap on real footage.
 - Goalkeepers and referees are told apart from players by kit colour. The generator's keeper kits
-  are fixed (green / magenta) and referees black or yellow, while a team can also wear black or
-  yellow: those looks are ambiguous by colour alone.
+  are fixed (green / magenta); the referee wears whichever of black, yellow, cyan or orange is
+  farthest from both team kits, which can still be close to one of them (e.g. a black referee
+  against a navy team). Role errors are lopsided: a referee is called a player far more often
+  than the reverse, which the tracker's referee-weighted role vote uses (edge-core README).
 - The committed test frame (`models/testdata/detector-frame.jpg`) is the first held-out 720p frame
   with a visible ball; it is used by `tests/tests/models_detector.rs`.
 '''

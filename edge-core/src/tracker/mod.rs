@@ -127,8 +127,8 @@ pub struct TrackerConfig {
     /// `>= 1` forbids mixing roles.
     pub role_switch_cost: f64,
     /// Votes one referee-labelled detection casts for the track's role (others cast 1). Detector
-    /// role errors are lopsided: touchline-det calls a referee a player ~14 % of the time and a
-    /// player a referee ~0.6 % (models/touchline-det.md), so a few referee labels outweigh many
+    /// role errors are lopsided: on its validation exports touchline-det calls a referee a player
+    /// ~8 % of the time and a player a referee ~0.1 %, so a few referee labels outweigh many
     /// player labels.
     pub referee_vote_weight: f64,
     /// At most this many people detections (highest scores first) are used per frame; the rest
