@@ -336,8 +336,10 @@ closest to an idle machine. Preprocessing (letterbox) is not included.
   balls) or partly hidden by a player; at the same recall, more spurious balls appear than with
   the player classes. More training (the loss was still falling) and a stride-2 ball head or
   tiling are the next steps.
-- Generated data only: flat-shaded figures, no real broadcast texture, motion blur off in the
-  export. Expect a domain gap on real footage.
+- Generated data only: flat-shaded figures, no real broadcast texture. Motion blur is off in the
+  training export while generated feeds blend 22 % of the previous frame: on a fast-panning
+  broadcast camera the resulting ghosts are a suspected cause of extra false positives (not yet
+  verified). Expect a domain gap on real footage.
 - Goalkeepers and referees are told apart from players by kit colour. The generator's keeper kits
   are fixed (green / magenta); the referee wears whichever of black, yellow, cyan or orange is
   farthest from both team kits, which can still be close to one of them (e.g. a black referee
