@@ -54,6 +54,8 @@ pub struct VideoOptions {
     pub container: Container,
     /// Average bitrate per camera (kbit/s).
     pub bitrate_kbps: u32,
+    /// Blend 22 % of the previous frame into each frame (camera motion blur; on by default).
+    pub motion_blur: bool,
 }
 
 /// What to generate.
@@ -163,7 +165,12 @@ pub fn run(
     let mut renderers = spec
         .cameras
         .iter()
-        .map(|_| Renderer::new(look.clone(), pitch))
+        .map(|_| {
+            Renderer::new(look.clone(), pitch).map(|mut r| {
+                r.motion_blur = spec.video.is_none_or(|v| v.motion_blur);
+                r
+            })
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let mut t = FeedTexts {
         objects: "object,class,team,number\n".into(),

@@ -60,6 +60,9 @@ enum Command {
         /// Skip wearables.
         #[arg(long)]
         no_wearables: bool,
+        /// Render without motion blur (each frame alone; default: 22 % of the previous frame).
+        #[arg(long)]
+        no_motion_blur: bool,
         /// Venue name written into calibration files.
         #[arg(long, default_value = "synthetic")]
         venue: String,
@@ -169,6 +172,7 @@ fn main() -> Result<()> {
             container,
             no_video,
             no_wearables,
+            no_motion_blur,
             venue,
         } => {
             let (width, height) = resolution(&res)?;
@@ -193,6 +197,7 @@ fn main() -> Result<()> {
                 video: (!no_video).then_some(VideoOptions {
                     container,
                     bitrate_kbps: bitrate,
+                    motion_blur: !no_motion_blur,
                 }),
                 wearables: !no_wearables,
             };

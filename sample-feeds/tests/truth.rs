@@ -364,3 +364,35 @@ fn committed_two_camera_feed_is_reproduced_byte_for_byte() -> TestResult {
     }
     Ok(())
 }
+
+#[test]
+fn motion_blur_blends_the_previous_frame_and_can_be_turned_off() -> TestResult {
+    use sample_feeds::encode::Container;
+    use sample_feeds::generate::VideoOptions;
+    let frames = |motion_blur: bool| -> Result<Vec<Vec<u8>>, Box<dyn std::error::Error>> {
+        let mut s = spec(71, 0.2, 320, 180, vec![RigKind::Broadcast]);
+        s.video = Some(VideoOptions {
+            container: Container::Mp4,
+            bitrate_kbps: 500,
+            motion_blur,
+        });
+        let mut out = Vec::new();
+        run(
+            &s,
+            &mut |_, m| {
+                out.push(m.data_bytes().map(<[u8]>::to_vec).unwrap_or_default());
+                Ok(())
+            },
+            &mut |_, _| {},
+        )?;
+        Ok(out)
+    };
+    let blurred = frames(true)?;
+    let sharp = frames(false)?;
+    assert_eq!(blurred.len(), 5);
+    assert_eq!(sharp.len(), 5);
+    // The first frame has nothing to blend with; later ones differ.
+    assert_eq!(blurred[0], sharp[0]);
+    assert!((1..5).all(|i| blurred[i] != sharp[i]));
+    Ok(())
+}

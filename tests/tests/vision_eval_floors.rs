@@ -116,6 +116,7 @@ fn a_never_seen_generated_match_scores_above_the_floors() -> Result<()> {
         video: Some(VideoOptions {
             container: sample_feeds::encode::Container::Mp4,
             bitrate_kbps: 1500,
+            motion_blur: true,
         }),
         wearables: false,
     };
