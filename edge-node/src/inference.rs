@@ -84,16 +84,6 @@ pub enum ExecutionProvider {
 }
 
 impl ExecutionProvider {
-    /// ONNX Runtime's name for the provider.
-    pub fn ort_name(&self) -> &'static str {
-        match self {
-            ExecutionProvider::Cpu => "CPUExecutionProvider",
-            ExecutionProvider::Cuda { .. } => "CUDAExecutionProvider",
-            ExecutionProvider::TensorRt { .. } => "TensorrtExecutionProvider",
-            ExecutionProvider::OpenVino => "OpenVINOExecutionProvider",
-        }
-    }
-
     fn is_available(&self) -> Result<bool, ort::Error> {
         use ort::ep::ExecutionProvider as _;
         match self {

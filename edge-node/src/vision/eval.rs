@@ -206,22 +206,17 @@ pub fn run(options: &EvalOptions) -> Result<EvalReport, EvalRunError> {
             break;
         }
         let index = (frame.pts_ns * fps + 500_000_000) / 1_000_000_000;
-        if let Some(cam) = feed
-            .per_frame_calibration
-            .get(&entry.name)
-            .and_then(|c| c.get(index as usize))
-        {
-            pipeline.set_calibration(*cam);
-        }
-        let v = pipeline.process(&frame).map_err(Box::new)?;
-        latency_us.push(v.processing_us);
-        processed += 1;
+        // Moving cameras have a calibration per frame; fixed ones keep the frame-0 one.
         let camera_now = feed
             .per_frame_calibration
             .get(&entry.name)
             .and_then(|c| c.get(index as usize))
             .copied()
             .unwrap_or(calibration);
+        pipeline.set_calibration(camera_now);
+        let v = pipeline.process(&frame).map_err(Box::new)?;
+        latency_us.push(v.processing_us);
+        processed += 1;
         let gt: Vec<GtObject> = feed
             .positions_at(index)
             .iter()
