@@ -4,33 +4,11 @@ use nalgebra::{Point2, Vector2};
 
 use super::*;
 
-const FRAME_NS: i64 = 40_000_000; // 25 fps
-
-fn ball_at(p: Point2<f64>, score: f32) -> Detection {
-    Detection::new(
-        ImageBox::new(0.0, 0.0, 3.0, 3.0),
-        score,
-        ObjectClass::Ball,
-        Some(p),
-    )
-}
+// Shared with the people tracker's tests: frame period, deterministic noise, ball detections.
+use crate::tracker::tests::{ball_at, Noise, FRAME_NS};
 
 fn tracker() -> BallTracker {
     BallTracker::new(BallConfig::default()).unwrap()
-}
-
-/// Deterministic noise (SplitMix64), uniform in [-a, a].
-struct Noise(u64);
-
-impl Noise {
-    fn sym(&mut self, a: f64) -> f64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        ((z >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0) * a
-    }
 }
 
 /// A ball moving at 10 m/s that passes 1.5 m from the centre spot.

@@ -7,13 +7,13 @@ use proptest::prelude::*;
 
 use super::*;
 
-const FRAME_NS: i64 = 40_000_000; // 25 fps
+pub(super) const FRAME_NS: i64 = 40_000_000; // 25 fps
 
 /// Deterministic noise (SplitMix64), uniform in [-a, a].
-struct Noise(u64);
+pub(super) struct Noise(pub(super) u64);
 
 impl Noise {
-    fn sym(&mut self, a: f64) -> f64 {
+    pub(super) fn sym(&mut self, a: f64) -> f64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -483,7 +483,7 @@ fn config_defaults_round_trip_and_unknown_fields_are_rejected() {
     assert!(BallTracker::new(bad).is_err());
 }
 
-fn ball_at(p: Point2<f64>, score: f32) -> Detection {
+pub(super) fn ball_at(p: Point2<f64>, score: f32) -> Detection {
     Detection::new(
         ImageBox::new(0.0, 0.0, 3.0, 3.0),
         score,
