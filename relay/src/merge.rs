@@ -126,6 +126,27 @@ struct SourceProgress {
     last_seen_ns: i64,
 }
 
+/// `source`'s progress; on first sight (at `now_ns`) it starts empty and is listed in its match's
+/// `match_sources`.
+fn progress_entry<'a>(
+    sources: &'a mut HashMap<SourceKey, SourceProgress>,
+    match_sources: &mut Vec<SourceKey>,
+    source: SourceKey,
+    m: MatchId,
+    now_ns: i64,
+) -> &'a mut SourceProgress {
+    sources.entry(source).or_insert_with(|| {
+        match_sources.push(source);
+        SourceProgress {
+            match_id: m,
+            next_seq: 0,
+            frontier_ns: None,
+            ahead: BTreeMap::new(),
+            last_seen_ns: now_ns,
+        }
+    })
+}
+
 #[derive(Debug)]
 struct Pending<I> {
     source: SourceKey,
@@ -295,16 +316,7 @@ impl<I: MergeItem> Merger<I> {
         let Some(mm) = self.matches.get_mut(&m) else {
             return Err(MergeError::UnknownMatch(m));
         };
-        let progress = self.sources.entry(source).or_insert_with(|| {
-            mm.sources.push(source);
-            SourceProgress {
-                match_id: m,
-                next_seq: 0,
-                frontier_ns: None,
-                ahead: BTreeMap::new(),
-                last_seen_ns: now_ns,
-            }
-        });
+        let progress = progress_entry(&mut self.sources, &mut mm.sources, source, m, now_ns);
         progress.last_seen_ns = progress.last_seen_ns.max(now_ns);
         if seq < progress.next_seq || progress.ahead.contains_key(&seq) {
             self.stats.duplicate_batches += 1;
@@ -455,16 +467,7 @@ impl<I: MergeItem> Merger<I> {
         let Some(mm) = self.matches.get_mut(&m) else {
             return Err(MergeError::UnknownMatch(m));
         };
-        let p = self.sources.entry(source).or_insert_with(|| {
-            mm.sources.push(source);
-            SourceProgress {
-                match_id: m,
-                next_seq: 0,
-                frontier_ns: None,
-                ahead: BTreeMap::new(),
-                last_seen_ns: now_ns,
-            }
-        });
+        let p = progress_entry(&mut self.sources, &mut mm.sources, source, m, now_ns);
         let mut frontier = p.frontier_ns.max(frontier_ns);
         if next_seq > p.next_seq {
             p.next_seq = next_seq;
