@@ -523,12 +523,7 @@ impl Store {
                         result = Err(e.into());
                         continue;
                     }
-                    let seg = self
-                        .ingest
-                        .segments()
-                        .list
-                        .last()
-                        .map_or(0, |m| m.first_index);
+                    let seg = self.active_segment();
                     self.segs.entry(seg).or_default().add(
                         source,
                         h.seq,
@@ -581,16 +576,20 @@ impl Store {
         Ok(())
     }
 
+    /// First entry index of the ingest segment being appended to (0 before the first one).
+    fn active_segment(&self) -> u64 {
+        self.ingest
+            .segments()
+            .list
+            .last()
+            .map_or(0, |m| m.first_index)
+    }
+
     /// Deletes ingest segments whose every batch is settled: in its source's contiguous prefix and
     /// strictly before its match's published watermark (nothing of it still pending). The sources'
     /// progress is checkpointed first, so a restart without those segments still knows them.
     fn trim_ingest(&mut self) -> Result<(), StoreError> {
-        let active = self
-            .ingest
-            .segments()
-            .list
-            .last()
-            .map_or(0, |m| m.first_index);
+        let active = self.active_segment();
         let mut cut = None;
         for (&first, sum) in &self.segs {
             if first >= active {
