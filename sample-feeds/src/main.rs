@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 use opencv::core::Vector;
 use opencv::imgcodecs;
 use sample_feeds::encode::Container;
-use sample_feeds::export::{export_frames, ImageFormat};
+use sample_feeds::export::{export_frames, ExportOptions, ImageFormat};
 use sample_feeds::generate::{write_feed, FeedSpec, VideoOptions};
 use sample_feeds::render::{Look, Renderer};
 use sample_feeds::scene::{Rig, RigKind};
@@ -102,6 +102,9 @@ enum Command {
         /// Also write `debug/<i>.jpg` with the boxes drawn.
         #[arg(long)]
         draw_boxes: bool,
+        /// Fraction (0..1) of frames rendered with motion blur, as the feeds are.
+        #[arg(long, default_value_t = 0.0)]
+        motion_blur: f64,
     },
     /// Publish a feed's wearables to an MQTT broker at real-time pace.
     Publish {
@@ -258,6 +261,7 @@ fn main() -> Result<()> {
             out,
             format,
             draw_boxes,
+            motion_blur,
         } => {
             let format = match format.as_str() {
                 "jpg" | "jpeg" => ImageFormat::Jpeg,
@@ -265,7 +269,12 @@ fn main() -> Result<()> {
                 other => bail!("format `{other}`: expected jpg or png"),
             };
             let mut progress = progress_printer("frames");
-            let labels = export_frames(seed, count, &out, format, draw_boxes, &mut progress)
+            let options = ExportOptions {
+                format,
+                draw_boxes,
+                motion_blur_fraction: motion_blur,
+            };
+            let labels = export_frames(seed, count, &out, options, &mut progress)
                 .with_context(|| format!("exporting frames into {}", out.display()))?;
             println!("{}: {count} images, {labels} labels", out.display());
         }
