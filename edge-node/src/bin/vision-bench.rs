@@ -1,6 +1,8 @@
 //! `vision-bench`: one table, one run. Pure GStreamer decode fps of a feed's video vs the full
 //! vision pipeline (decode scaled in YUV → BGR → detect → track) fps on the same file, tracker µs
 //! per update with 23 objects, per-frame latency p50/p99 from decoded frame to tracks, peak RSS.
+//! Between the two, the same decode to BGR plus the detector's letterbox into its input tensor
+//! with no inference: the ceiling of any pipeline that looks at every frame, whatever the model.
 //!
 //! `cargo run --release -p edge-node --bin vision-bench -- --feed sample-feeds/feeds/<name>`
 
@@ -11,6 +13,8 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use clap::Parser;
 use edge_core::{Detection, ImageBox, ObjectClass, Tracker, TrackerConfig};
+use edge_node::detect::preprocess::{prepare, BgrFrame};
+use edge_node::detect::DetectorManifest;
 use edge_node::inference::ExecutionProvider;
 use edge_node::video::{DecodeConfig, PixelFormat, VideoReader};
 use edge_node::vision::runner::{spawn, CameraSpec, DecodeSize, VisionConfig, VisionEvent};
@@ -119,6 +123,31 @@ fn main() -> anyhow::Result<()> {
     let decode_fps = decoded as f64 / started.elapsed().as_secs_f64();
     drop(reader);
 
+    // 1b. Decode to BGR at the pipeline's size + letterbox into the model tensor, no inference.
+    let manifest = DetectorManifest::load(&args.manifest)
+        .with_context(|| format!("loading manifest {}", args.manifest.display()))?;
+    let started = Instant::now();
+    let mut reader = VideoReader::open_file(
+        &video,
+        &DecodeConfig {
+            format: PixelFormat::Bgr,
+            scale_to_px: match decode_size {
+                DecodeSize::Full => None,
+                DecodeSize::Fixed(w, h) => Some((w, h)),
+            },
+        },
+    )?;
+    let mut tensor = Vec::new();
+    let mut prepared = 0u64;
+    while let Some(f) = reader.next_frame()? {
+        let frame = BgrFrame::new(f.width_px, f.height_px, &f.data)?;
+        prepare(&frame, frame.full(), &manifest.input, &mut tensor)?;
+        std::hint::black_box(&tensor);
+        prepared += 1;
+    }
+    let prepare_fps = prepared as f64 / started.elapsed().as_secs_f64();
+    drop(reader);
+
     // 2. The vision pipeline on the same file (replay mode: lossless, decode and detect threads).
     let (tx, rx) = sync_channel(64);
     let config = VisionConfig {
@@ -177,6 +206,11 @@ fn main() -> anyhow::Result<()> {
     println!("| metric | value |");
     println!("|---|---|");
     println!("| pure GStreamer decode (I420) | {decode_fps:.1} fps |");
+    println!(
+        "| decode {} → BGR → letterboxed tensor, no inference | {prepare_fps:.1} fps ({:.2} of decode) |",
+        args.decode,
+        prepare_fps / decode_fps
+    );
     println!(
         "| vision pipeline (decode {} → detect → track) | {pipeline_fps:.1} fps |",
         args.decode
