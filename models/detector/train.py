@@ -115,7 +115,9 @@ def focal_loss(logits, gt, ign, ball_weight=1.0):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--cache", required=True)
+    ap.add_argument("--cache", required=True, nargs="+", help="one or more build_cache outputs")
+    ap.add_argument("--cache-weights", type=float, nargs="+", default=None,
+                    help="sampling share of each cache (default: by frame count)")
     ap.add_argument("--iters", type=int, default=1200)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--lr", type=float, default=3e-3)
@@ -134,8 +136,13 @@ def main():
     np.random.seed(args.seed)
     rng = np.random.default_rng(args.seed)
     torch.set_num_threads(args.threads)
-    imgs, boxes = load_cache(args.cache)
-    n = len(boxes)
+    caches = [load_cache(c) for c in args.cache]
+    sizes = [len(b) for _, b in caches]
+    n = sum(sizes)
+    weights = np.array(args.cache_weights if args.cache_weights else sizes, dtype=np.float64)
+    if len(weights) != len(caches) or (weights <= 0).any():
+        sys.exit("--cache-weights needs one positive weight per --cache")
+    weights /= weights.sum()
     print(f"training on {n} frames, {args.iters} iterations of {args.batch} crops", flush=True)
     net = CenterNet(NC)
     if args.init:
@@ -162,7 +169,8 @@ def main():
         done = it + 1
         xb, tg = [], []
         for _ in range(args.batch):
-            k = int(rng.integers(n))
+            imgs, boxes = caches[int(rng.choice(len(caches), p=weights))] if len(caches) > 1 else caches[0]
+            k = int(rng.integers(len(boxes)))
             im, bx = sample_crop(rng, imgs[k], boxes[k])
             xb.append(im)
             tg.append(build_targets(bx, CROP))
@@ -194,7 +202,7 @@ def main():
     export(net, args.out)
     meta = {"train_seconds": round(train_s, 1), "iterations": done, "minutes_budget": args.minutes, "lr": args.lr,
             "wh_weight": args.wh_weight, "ball_weight": args.ball_weight, "init": args.init, "batch": args.batch,
-            "crop": CROP, "frames": n, "seed": args.seed, "threads": args.threads,
+            "crop": CROP, "frames": n, "caches": args.cache, "cache_weights": args.cache_weights, "seed": args.seed, "threads": args.threads,
             "torch": torch.__version__}
     pathlib.Path(args.out + ".train.json").write_text(json.dumps(meta, indent=1))
     print(f"trained in {train_s:.0f}s → {args.out}", flush=True)
