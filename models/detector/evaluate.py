@@ -103,8 +103,7 @@ def main():
     ap.add_argument("--blurred-exports", nargs="*", default=[],
                     help="the exports (of --val/--test/--train-exports) made with --motion-blur 0.5")
     args = ap.parse_args()
-    global BLURRED
-    BLURRED = {str(pathlib.Path(d)) for d in args.blurred_exports}
+    args.blurred = {pathlib.Path(d) for d in args.blurred_exports}
     models = pathlib.Path(args.models_dir)
     onnx_path = pathlib.Path(args.onnx)
     sess = session(str(onnx_path), 2)
@@ -128,7 +127,7 @@ def main():
     for d in args.test:
         sub = [t for t in test if pathlib.Path(t[0]["path"]).parent.parent == pathlib.Path(d)]
         m = evaluate(frames_at(sub, FLOOR, FLOOR), score_thr, ball_thr)
-        by_export[_export_desc(d)] = {
+        by_export[_export_desc(d, args.blurred)] = {
             "frames": len(sub), "player_precision": m[("player", "iou")]["precision"],
             "player_recall": m[("player", "iou")]["recall"], "ball_recall": m[("ball", "centre")]["recall"],
             "ball_precision": m[("ball", "centre")]["precision"]}
@@ -178,29 +177,30 @@ def main():
     write_card(models, args, metrics)
 
 
-BLURRED = set()
+def _export_args(d, blurred):
+    """(seed, `--count N [--motion-blur 0.5]`) of an export directory `<name>-<seed>`."""
+    seed = int(pathlib.Path(d).name.rsplit("-", 1)[-1])
+    blur = " --motion-blur 0.5" if pathlib.Path(d) in blurred else ""
+    return seed, f"--count {len(read_export(d))}{blur}"
 
 
-def _export_desc(d):
+def _export_desc(d, blurred):
     """`frames --seed S --count N [--motion-blur 0.5]` for an export directory."""
-    recs = read_export(d)
-    seed = pathlib.Path(d).name.rsplit("-", 1)[-1]
-    blur = " --motion-blur 0.5" if str(pathlib.Path(d)) in BLURRED else ""
-    return f"frames --seed {seed} --count {len(recs)}{blur}"
+    seed, rest = _export_args(d, blurred)
+    return f"frames --seed {seed} {rest}"
 
 
-def _seed_groups(dirs):
+def _seed_groups(dirs, blurred):
     """Training exports as runs of consecutive seeds with the same options:
     `frames --seed 1..24 --count 200; frames --seed 25..36 --count 200 --motion-blur 0.5`."""
     groups = []
     for d in dirs:
-        seed = int(pathlib.Path(d).name.rsplit("-", 1)[-1])
-        rest = _export_desc(d).split(" --count ", 1)[1]
+        seed, rest = _export_args(d, blurred)
         if groups and groups[-1][2] == rest and groups[-1][1] == seed - 1:
             groups[-1][1] = seed
         else:
             groups.append([seed, seed, rest])
-    return "; ".join(f"frames --seed {a}{'' if a == b else f'..{b}'} --count {r}" for a, b, r in groups)
+    return "; ".join(f"frames --seed {a}{'' if a == b else f'..{b}'} {r}" for a, b, r in groups)
 
 
 def write_manifest(models, args, sha, score_thr, ball_thr, tm, n_looks):
@@ -246,9 +246,9 @@ nms_iou = 0.5
 architecture = "CenterNet-style FCN, depthwise-separable, stride-4 heads, in-graph decode"
 training_script = "models/train_detector.sh"
 generator = "sample-feeds frames"
-train_seeds = "{_seed_groups(args.train_exports)} ({n_looks} looks)"
-validation_seeds = "{' + '.join(_export_desc(d) for d in args.val)}"
-held_out_seeds = "{' + '.join(_export_desc(d) for d in args.test)}"
+train_seeds = "{_seed_groups(args.train_exports, args.blurred)} ({n_looks} looks)"
+validation_seeds = "{' + '.join(_export_desc(d, args.blurred) for d in args.val)}"
+held_out_seeds = "{' + '.join(_export_desc(d, args.blurred) for d in args.test)}"
 iterations = {tm["iterations"]}
 stages = "{"; ".join(f"{st['iterations']} it x {st['batch']}, lr {st.get('lr', '?')}, seed {st['seed']}" for st in tm.get("stages", [tm]))}"
 batch = {tm["batch"]}
@@ -304,7 +304,7 @@ Written by `models/detector/evaluate.py`; every number below is measured by that
 - sha256 `{m["sha256"]}`.
 
 ## Training
-- Data: `sample-feeds` exports `{_seed_groups(args.train_exports)}` = {m["train_frames"]} frames, {m["train_looks"]} looks
+- Data: `sample-feeds` exports `{_seed_groups(args.train_exports, args.blurred)}` = {m["train_frames"]} frames, {m["train_looks"]} looks
   (a new match + look every 20 frames), six camera rigs, 960x540 / 1280x720 / 1920x1080, day and
   night. `--motion-blur 0.5` renders half of an export's frames with the generated feeds' motion
   blur (the frame one 25 or 50 fps period earlier blended in at 22 %: ghosts behind moving players
@@ -321,11 +321,11 @@ Written by `models/detector/evaluate.py`; every number below is measured by that
   learning-rate schedule, and CPU kernels are not bit-identical across machines.
 
 ## Held-out evaluation
-{m["test_frames"]} frames from `sample-feeds {' + '.join(_export_desc(d) for d in args.test)}` ({m["test_looks"]} looks, none
+{m["test_frames"]} frames from `sample-feeds {' + '.join(_export_desc(d, args.blurred) for d in args.test)}` ({m["test_looks"]} looks, none
 used in training or validation; the script asserts the look seeds are disjoint). Run through ONNX
 Runtime with the manifest's preprocessing and thresholds (person {m["thresholds"]["score"]}: best F1, ball
 {m["thresholds"]["ball_score"]}: best recall-weighted F2; both picked on separate validation exports,
-{' + '.join(_export_desc(d).replace('frames ', '') for d in args.val)}) and the edge node's NMS
+{' + '.join(_export_desc(d, args.blurred).replace('frames ', '') for d in args.val)}) and the edge node's NMS
 (IoU 0.5; persons of every role suppress each other). Ground truth = every object whose box
 touches the image; objects more than 90 % occluded are "ignore" (neither hit nor miss).
 Matching: IoU ≥ 0.5 with the same class; for the ball also centre distance ≤ max(3 px at 720p

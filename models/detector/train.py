@@ -169,6 +169,7 @@ def main():
         done = it + 1
         xb, tg = [], []
         for _ in range(args.batch):
+            # One cache draws no extra random number, so the single-cache stages 1-6 replay as before.
             imgs, boxes = caches[int(rng.choice(len(caches), p=weights))] if len(caches) > 1 else caches[0]
             k = int(rng.integers(len(boxes)))
             im, bx = sample_crop(rng, imgs[k], boxes[k])

@@ -131,10 +131,7 @@ fn main() -> anyhow::Result<()> {
         &video,
         &DecodeConfig {
             format: PixelFormat::Bgr,
-            scale_to_px: match decode_size {
-                DecodeSize::Full => None,
-                DecodeSize::Fixed(w, h) => Some((w, h)),
-            },
+            scale_to_px: decode_size.scale_to_px(),
         },
     )?;
     let mut tensor = Vec::new();

@@ -44,6 +44,16 @@ pub enum DecodeSize {
     Fixed(u32, u32),
 }
 
+impl DecodeSize {
+    /// The decoder's `scale_to_px` for this policy.
+    pub fn scale_to_px(self) -> Option<(u32, u32)> {
+        match self {
+            DecodeSize::Full => None,
+            DecodeSize::Fixed(w, h) => Some((w, h)),
+        }
+    }
+}
+
 /// The vision stage configuration.
 #[derive(Debug, Clone)]
 pub struct VisionConfig {
@@ -193,10 +203,7 @@ pub fn spawn(
         all_stats.push(stats.clone());
         let decode = DecodeConfig {
             format: PixelFormat::Bgr,
-            scale_to_px: match config.decode_size {
-                DecodeSize::Full => None,
-                DecodeSize::Fixed(w, h) => Some((w, h)),
-            },
+            scale_to_px: config.decode_size.scale_to_px(),
         };
         let source = SourceConfig {
             camera: i,
