@@ -172,6 +172,11 @@ pub struct Detection {
     /// across it).
     #[serde(default)]
     pub foot_jacobian_m_per_px: Option<Matrix2<f64>>,
+    /// Image length (px) of one metre of an upright person standing at the foot point, when the
+    /// camera is known: turns a box height into a stature in metres, so the tracker can learn each
+    /// person's stature and take a second foot measurement from the box top.
+    #[serde(default)]
+    pub upright_px_per_m: Option<f64>,
 }
 
 impl Detection {
@@ -188,12 +193,19 @@ impl Detection {
             class,
             foot_pitch_m,
             foot_jacobian_m_per_px: None,
+            upright_px_per_m: None,
         }
     }
 
     /// The same detection with the foot point's pixel→pitch Jacobian.
     pub fn with_foot_jacobian(mut self, jacobian_m_per_px: Matrix2<f64>) -> Self {
         self.foot_jacobian_m_per_px = Some(jacobian_m_per_px);
+        self
+    }
+
+    /// The same detection with the upright scale at its foot point (px per metre, > 0).
+    pub fn with_upright_scale(mut self, upright_px_per_m: f64) -> Self {
+        self.upright_px_per_m = Some(upright_px_per_m);
         self
     }
 
@@ -208,6 +220,9 @@ impl Detection {
             && self
                 .foot_jacobian_m_per_px
                 .is_none_or(|j| j.iter().all(|v| v.is_finite()))
+            && self
+                .upright_px_per_m
+                .is_none_or(|s| s.is_finite() && s > 0.0)
     }
 }
 
@@ -242,6 +257,9 @@ mod tests {
         assert!(!d.is_valid());
         let mut d = good;
         d.foot_pitch_m = Some(Point2::new(f64::NAN, 0.0));
+        assert!(!d.is_valid());
+        let mut d = good;
+        d.upright_px_per_m = Some(0.0);
         assert!(!d.is_valid());
         let mut d = good;
         d.image_box_px = ImageBox::new(5.0, 0.0, 5.0, 1.0);

@@ -8,7 +8,7 @@ use edge_core::{
     BallConfig, BallOutput, BallTracker, Detection as CoreDetection, ImageBox,
     ObjectClass as CoreClass, TrackOutput, Tracker, TrackerConfig, TrackerError,
 };
-use nalgebra::{Matrix2, Point2};
+use nalgebra::{Matrix2, Point2, Point3};
 
 use crate::detect::manifest::ObjectClass;
 use crate::detect::preprocess::BgrFrame;
@@ -84,6 +84,17 @@ pub fn foot_jacobian(cam: &Camera, image_px: &Point2<f64>) -> Option<Matrix2<f64
     j.iter().all(|v| v.is_finite()).then_some(j)
 }
 
+/// Image length (px) of one metre of an upright person standing at `pitch_m`: the mean over a
+/// 1.8 m stick, so lens distortion and perspective along a body are included. `None` when the
+/// stick is not in front of the camera.
+pub fn upright_px_per_m(cam: &Camera, pitch_m: &Point2<f64>) -> Option<f64> {
+    const STICK_M: f64 = 1.8;
+    let foot = cam.project(&Point3::new(pitch_m.x, pitch_m.y, 0.0))?;
+    let head = cam.project(&Point3::new(pitch_m.x, pitch_m.y, STICK_M))?;
+    let px_per_m = (foot - head).norm() / STICK_M;
+    (px_per_m.is_finite() && px_per_m > 0.0).then_some(px_per_m)
+}
+
 impl CameraPipeline {
     /// A pipeline for camera `camera`, calibrated by `calibration` (any resolution: it is scaled
     /// to the decoded frame size), with match clock = pts + `clock_offset_ns`.
@@ -153,8 +164,12 @@ impl CameraPipeline {
                     core_class(d.class),
                     foot,
                 );
-                match foot_jacobian(&cam, &foot_px) {
+                let det = match foot_jacobian(&cam, &foot_px) {
                     Some(j) => det.with_foot_jacobian(j),
+                    None => det,
+                };
+                match foot.and_then(|f| upright_px_per_m(&cam, &f)) {
+                    Some(s) => det.with_upright_scale(s),
                     None => det,
                 }
             })
@@ -187,5 +202,47 @@ impl CameraPipeline {
             ball: ball.ball,
             processing_us: started.elapsed().as_micros() as u64,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use calibration::{Distortion, Intrinsics, Pose};
+
+    use super::*;
+
+    fn camera() -> Option<Camera> {
+        Some(Camera {
+            width: 1280,
+            height: 720,
+            intrinsics: Intrinsics {
+                fx: 1000.0,
+                fy: 1000.0,
+                cx: 640.0,
+                cy: 360.0,
+            },
+            distortion: Distortion::default(),
+            pose: Pose::look_at(
+                Point3::new(0.0, -50.0, 15.0),
+                Point3::new(0.0, 0.0, 0.0),
+                0.0,
+            )?,
+        })
+    }
+
+    #[test]
+    fn the_upright_scale_is_the_pinhole_one_and_shrinks_with_distance() {
+        let Some(cam) = camera() else {
+            panic!("degenerate test camera");
+        };
+        // At the look-at point, ~52 m away, a metre spans f / distance ≈ 19 px (foreshortened a
+        // little by the 17° tilt).
+        let centre = upright_px_per_m(&cam, &Point2::new(0.0, 0.0)).unwrap_or(0.0);
+        let distance = (50.0f64.powi(2) + 15.0f64.powi(2)).sqrt();
+        assert!((centre - 1000.0 / distance).abs() < 1.5, "{centre} px/m");
+        let far = upright_px_per_m(&cam, &Point2::new(0.0, 30.0)).unwrap_or(f64::MAX);
+        assert!(far < 0.7 * centre, "far {far} px/m, centre {centre} px/m");
+        // Behind the camera there is no scale.
+        assert_eq!(upright_px_per_m(&cam, &Point2::new(0.0, -80.0)), None);
     }
 }
