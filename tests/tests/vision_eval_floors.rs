@@ -85,8 +85,9 @@ fn the_demo_feed_scores_above_the_floors() -> Result<()> {
     check(
         "demo (first 400 frames)",
         &report,
-        // Measured with touchline-det stage 7 and the stature-aided foot point: HOTA 0.618,
-        // MOTA 0.795, IDF1 0.862, RMSE 0.292 m, players P/R 0.949/0.956, ball recall 0.264 (the demo's look is a hard one for roles and
+        // Measured with touchline-det stage 7, the stature-aided foot point and part-box
+        // suppression: HOTA 0.618, MOTA 0.794, IDF1 0.862, RMSE 0.292 m, players P/R
+        // 0.948/0.955, ball recall 0.264 (the demo's look is a hard one for roles and
         // its wide main camera shows a 2 px ball).
         &Floors {
             hota: 0.56,
@@ -126,8 +127,9 @@ fn a_never_seen_generated_match_scores_above_the_floors() -> Result<()> {
     check(
         "seed 31337 broadcast 720p",
         &report,
-        // Measured with touchline-det stage 7 and the stature-aided foot point: HOTA 0.789,
-        // MOTA 0.969, IDF1 0.984, RMSE 0.204 m, players P/R 0.999/0.987, ball recall 0.906.
+        // Measured with touchline-det stage 7, the stature-aided foot point and part-box
+        // suppression: HOTA 0.789, MOTA 0.969, IDF1 0.983, RMSE 0.204 m, players P/R
+        // 0.999/0.987, ball recall 0.906.
         &Floors {
             hota: 0.72,
             mota: 0.91,

@@ -38,7 +38,9 @@
 //!    still unmatched, with gates shrunk by `low_score_gate_scale`.
 //! 4. Stage 3: remaining high detections vs tentative tracks.
 //! 5. Unmatched tentative tracks are deleted; confirmed tracks unmatched for more than `max_lost_s`
-//!    are deleted; remaining high detections with `score >= new_track_score` start tentative tracks
+//!    are deleted; remaining high detections with `score >= new_track_score` (and, when the
+//!    detection carries the camera's upright scale, a box height in metres within
+//!    `[min_birth_stature_m, max_birth_stature_m]`) start tentative tracks
 //!    (while fewer than `max_tracks` are held), confirmed after `confirm_hits` matched frames.
 //!
 //! Each stage is one Hungarian assignment (`pathfinding`'s Kuhn–Munkres) maximising
@@ -141,6 +143,14 @@ pub struct TrackerConfig {
     /// the bottom (a crouch, a jump, raised arms or an occluded box change the box, not the
     /// person); stature samples further than this fraction from the learned stature are ignored.
     pub stature_gate_rel: f64,
+    /// A detection starts a track only if its box height, in metres at its foot point (needs the
+    /// detection's `upright_px_per_m`), is within `[min_birth_stature_m, max_birth_stature_m]`.
+    /// A second heatmap peak on one person (upper body, torso) gives a short box whose foot
+    /// point lands ~1 m behind the person; without this check it starts a duplicate track. Short
+    /// boxes still continue existing tracks (a player whose feet are hidden).
+    pub min_birth_stature_m: f64,
+    /// Upper end of the birth stature range (two people merged into one box).
+    pub max_birth_stature_m: f64,
     /// Image measurement noise std, as a fraction of the box height.
     pub image_measurement_std_rel: f64,
     /// Image process noise: acceleration std in box heights per s².
@@ -183,6 +193,8 @@ impl Default for TrackerConfig {
             initial_speed_std_mps: 4.0,
             stature_weight: 0.5,
             stature_gate_rel: 0.15,
+            min_birth_stature_m: 1.4,
+            max_birth_stature_m: 2.6,
             image_measurement_std_rel: 0.05,
             image_accel_std_rel: 2.0,
             role_switch_cost: 0.3,
@@ -300,6 +312,17 @@ impl TrackerConfig {
             "must be positive",
         )?;
         check(
+            self.min_birth_stature_m.is_finite() && self.min_birth_stature_m >= 0.0,
+            "min_birth_stature_m",
+            "must be non-negative",
+        )?;
+        check(
+            self.max_birth_stature_m.is_finite()
+                && self.max_birth_stature_m > self.min_birth_stature_m,
+            "max_birth_stature_m",
+            "must exceed min_birth_stature_m",
+        )?;
+        check(
             positive(self.image_measurement_std_rel),
             "image_measurement_std_rel",
             "must be positive",
@@ -408,6 +431,15 @@ fn stature_aided_foot(
         return foot;
     }
     foot + j * Vector2::new(0.0, c.stature_weight * disagreement_px)
+}
+
+/// Whether a detection's box is a whole upright person at its foot point (always true when the
+/// camera's upright scale is unknown).
+fn plausible_birth_stature(c: &TrackerConfig, det: &Detection) -> bool {
+    det.upright_px_per_m.is_none_or(|px_per_m| {
+        let stature_m = f64::from(det.image_box_px.height()) / px_per_m;
+        (c.min_birth_stature_m..=c.max_birth_stature_m).contains(&stature_m)
+    })
 }
 
 /// Reported state of a track.
@@ -798,7 +830,10 @@ impl Tracker {
             if self.tracks.len() >= c.max_tracks {
                 break;
             }
-            if !det_used[d] && detections[d].score >= c.new_track_score {
+            if !det_used[d]
+                && detections[d].score >= c.new_track_score
+                && plausible_birth_stature(&c, &detections[d])
+            {
                 self.start_track(&detections[d], now_ns);
             }
         }

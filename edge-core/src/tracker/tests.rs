@@ -487,6 +487,17 @@ fn config_defaults_round_trip_and_unknown_fields_are_rejected() {
             ..
         })
     ));
+    let bad = TrackerConfig {
+        max_birth_stature_m: 1.0,
+        ..TrackerConfig::default()
+    };
+    assert!(matches!(
+        Tracker::new(bad),
+        Err(TrackerError::InvalidConfig {
+            field: "max_birth_stature_m",
+            ..
+        })
+    ));
     let bad = BallConfig {
         max_bridge_s: -1.0,
         ..BallConfig::default()
@@ -803,4 +814,53 @@ fn stature_is_learned_robustly_and_the_top_is_ignored_when_the_box_changes_shape
         stature_aided_foot(&off, s, &low, low.foot_pitch_m.unwrap()),
         low.foot_pitch_m.unwrap()
     );
+}
+
+#[test]
+fn a_second_peak_on_one_person_starts_no_track_but_a_whole_person_does() {
+    let mut tr = tracker();
+    let person = Point2::new(0.0, 0.0);
+    for i in 0..5 {
+        tr.update(i64::from(i) * FRAME_NS, &[upright(person, 0.0, 0.0)])
+            .unwrap();
+    }
+    // An upper-body box (1.1 m tall, its bottom at mid-shin: foot point 0.7 m behind the
+    // person) and a whole person 4 m away, both confident, for 10 frames.
+    let upper_body = {
+        let mut d = upright(person, 0.0, -7.0);
+        d.score = 0.95;
+        d
+    };
+    let other = upright(Point2::new(4.0, 0.0), 0.0, 0.0);
+    let mut f = None;
+    for i in 5..15 {
+        f = Some(
+            tr.update(
+                i64::from(i) * FRAME_NS,
+                &[upright(person, 0.0, 0.0), upper_body, other],
+            )
+            .unwrap(),
+        );
+    }
+    let f = f.unwrap();
+    assert_eq!(f.tracks.len(), 2, "{:?}", f.tracks);
+    assert!(id_near(&f, person).is_some() && id_near(&f, Point2::new(4.0, 0.0)).is_some());
+    // Without the camera's upright scale the check cannot apply: the short box starts a track.
+    let mut tr = tracker();
+    let strip = |mut d: Detection| {
+        d.upright_px_per_m = None;
+        d
+    };
+    let mut n = 0;
+    for i in 0..10 {
+        n = tr
+            .update(
+                i64::from(i) * FRAME_NS,
+                &[strip(upright(person, 0.0, 0.0)), strip(upper_body)],
+            )
+            .unwrap()
+            .tracks
+            .len();
+    }
+    assert_eq!(n, 2);
 }

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use super::decode::{decode, BoxPx, DecodeError};
 use super::kit::{classify, torso_colour, Kit};
 use super::manifest::{DetectorManifest, ManifestError, ObjectClass, Thresholds};
-use super::nms::{nms, Suppressible};
+use super::nms::{drop_parts, nms, Suppressible};
 use super::preprocess::{prepare, tiles, BgrFrame, CropPx, PreprocessError};
 use crate::inference::{InferenceError, OnnxModel, SessionConfig};
 
@@ -264,7 +264,7 @@ impl Detector {
                 });
             }
         }
-        let mut kept = nms(found, thresholds.nms_iou);
+        let mut kept = drop_parts(nms(found, thresholds.nms_iou));
         for d in &mut kept {
             if d.class == ObjectClass::Person {
                 let m = classify(torso_colour(frame, &d.box_px), &self.kits);
