@@ -179,6 +179,12 @@ impl Detector {
         &self.manifest
     }
 
+    /// Whether people's roles come from configured kits (a model with a generic person class)
+    /// rather than from the model.
+    pub fn has_kits(&self) -> bool {
+        !self.kits.is_empty()
+    }
+
     /// Crops the detector runs for a frame of this size: the full frame, or tiles (+ full frame).
     pub fn crops(&self, width: u32, height: u32) -> Vec<CropPx> {
         let full = CropPx {

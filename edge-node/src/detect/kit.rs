@@ -38,7 +38,9 @@ pub struct KitMatch {
     pub distance: f32,
 }
 
-fn feature(bgr: [f32; 3]) -> [f32; 4] {
+/// Colour feature used for kit matching: chromaticity (b, g, r over their sum) plus a scaled
+/// brightness, so lighting changes move it little.
+pub fn colour_feature(bgr: [f32; 3]) -> [f32; 4] {
     let sum = bgr[0] + bgr[1] + bgr[2] + 1e-3;
     let brightness = sum / (3.0 * 255.0);
     [bgr[0] / sum, bgr[1] / sum, bgr[2] / sum, 0.35 * brightness]
@@ -94,10 +96,10 @@ pub fn classify(colour: Option<[f32; 3]>, kits: &[Kit]) -> KitMatch {
     let Some(colour) = colour else {
         return fallback;
     };
-    let f = feature(colour);
+    let f = colour_feature(colour);
     kits.iter()
         .map(|k| {
-            let d = distance(f, feature(k.bgr.map(f32::from)));
+            let d = distance(f, colour_feature(k.bgr.map(f32::from)));
             KitMatch {
                 class: k.role,
                 team: k.team,

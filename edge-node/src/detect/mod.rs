@@ -11,6 +11,7 @@ pub mod kit;
 pub mod manifest;
 pub mod nms;
 pub mod preprocess;
+pub mod roles;
 
 pub use decode::{BoxPx, RawDetection};
 pub use detector::{Detection, Detector, DetectorError};

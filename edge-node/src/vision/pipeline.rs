@@ -10,8 +10,10 @@ use edge_core::{
 };
 use nalgebra::{Matrix2, Point2, Point3};
 
+use crate::detect::kit::torso_colour;
 use crate::detect::manifest::ObjectClass;
 use crate::detect::preprocess::BgrFrame;
+use crate::detect::roles::{RoleLearner, RoleLearnerConfig};
 use crate::detect::{Detection, Detector, DetectorError, Thresholds};
 use crate::video::{Frame, PixelFormat};
 
@@ -59,6 +61,8 @@ pub struct CameraPipeline {
     /// Match clock = stream pts + offset.
     clock_offset_ns: i64,
     scaled: Option<(u32, u32, Camera)>,
+    /// Referee recovery by shirt colour (models that name roles; `None` with configured kits).
+    roles: Option<RoleLearner>,
     /// Detector thresholds for tracking: for people the manifest's lowered to the tracker's
     /// `low_score` (ByteTrack's second stage needs the weak detections).
     thresholds: Thresholds,
@@ -114,8 +118,10 @@ impl CameraPipeline {
             ball_score: manifest.ball_score.max(ball.min_score),
             nms_iou: manifest.nms_iou,
         };
+        let roles = (!detector.has_kits()).then(|| RoleLearner::new(RoleLearnerConfig::default()));
         Ok(Self {
             camera,
+            roles,
             detector,
             tracker: Tracker::new(tracker)?,
             ball: BallTracker::new(ball)?,
@@ -186,7 +192,21 @@ impl CameraPipeline {
         let started = Instant::now();
         let bgr = BgrFrame::new(frame.width_px, frame.height_px, &frame.data)
             .map_err(DetectorError::from)?;
-        let detections = self.detector.detect_with(&bgr, self.thresholds)?;
+        let mut detections = self.detector.detect_with(&bgr, self.thresholds)?;
+        if let Some(roles) = &mut self.roles {
+            let seen: Vec<_> = detections
+                .iter()
+                .map(|d| {
+                    let colour = (d.class != ObjectClass::Ball)
+                        .then(|| torso_colour(&bgr, &d.box_px))
+                        .flatten();
+                    (d.class, d.score, colour)
+                })
+                .collect();
+            for (d, class) in detections.iter_mut().zip(roles.update(&seen)) {
+                d.class = class;
+            }
+        }
         let core = self.to_core(frame.width_px, frame.height_px, &detections);
         let venue_time_ns = (frame.pts_ns as i64).saturating_add(self.clock_offset_ns);
         let (balls, people): (Vec<_>, Vec<_>) =
