@@ -87,8 +87,8 @@ fn the_demo_feed_scores_above_the_floors() -> Result<()> {
         &report,
         // Measured with touchline-det stage 7, the stature-aided foot point, part-box
         // suppression and referee recovery by colour: HOTA 0.641, MOTA 0.866, IDF1 0.898,
-        // RMSE 0.289 m, players P/R 0.990/0.955 (referees 0.891/0.853), ball recall 0.264 (the demo's look is a hard one for roles and
-        // its wide main camera shows a 2 px ball).
+        // RMSE 0.289 m, players P/R 0.990/0.955 (referees 0.891/0.853), ball recall 0.264
+        // (the demo's wide main camera shows a 2 px ball).
         &Floors {
             hota: 0.60,
             mota: 0.80,
