@@ -76,7 +76,7 @@ impl Encoder {
             "appsrc name=src format=time block=true max-bytes={} \
              caps=video/x-raw,format=BGR,width={width},height={height},framerate={fps}/1 \
              ! videoconvert ! video/x-raw,format=I420 \
-             ! x264enc speed-preset=veryfast bitrate={kbps} key-int-max={} threads=2 \
+             ! x264enc speed-preset=veryfast bitrate={kbps} key-int-max={} threads=1 \
              ! h264parse ! {mux} ! filesink location=\"{location}\"",
             (width * height * 3 * 4),
             fps * 2

@@ -27,7 +27,7 @@ struct Cli {
 enum Command {
     /// Generate a feed: video per camera, ground truth, wearables, calibration, feed.toml.
     Generate {
-        /// Seed: the same seed gives byte-identical truth and wearables.
+        /// Seed: the same seed gives byte-identical truth and wearables, and identical decoded video.
         #[arg(long)]
         seed: u64,
         /// Output directory (e.g. sample-feeds/feeds/demo).
