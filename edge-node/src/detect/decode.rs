@@ -42,11 +42,16 @@ impl BoxPx {
         self.width() * self.height()
     }
 
-    /// Intersection over union.
-    pub fn iou(&self, other: &Self) -> f32 {
+    /// Area of the overlap with `other` (0 when disjoint).
+    pub fn intersection_area(&self, other: &Self) -> f32 {
         let ix = (self.x2.min(other.x2) - self.x1.max(other.x1)).max(0.0);
         let iy = (self.y2.min(other.y2) - self.y1.max(other.y1)).max(0.0);
-        let inter = ix * iy;
+        ix * iy
+    }
+
+    /// Intersection over union.
+    pub fn iou(&self, other: &Self) -> f32 {
+        let inter = self.intersection_area(other);
         let union = self.area() + other.area() - inter;
         if union <= 0.0 {
             0.0

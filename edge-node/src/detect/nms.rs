@@ -43,12 +43,10 @@ const PART_EDGE: f32 = 0.1;
 /// not a part: being further away, their feet are higher in the picture than the front person's
 /// and their head lower than the front person's head.
 pub fn is_part_of(part: &BoxPx, whole: &BoxPx) -> bool {
-    let ix = (part.x2.min(whole.x2) - part.x1.max(whole.x1)).max(0.0);
-    let iy = (part.y2.min(whole.y2) - part.y1.max(whole.y1)).max(0.0);
     let area = part.area();
     let h = whole.height();
     area > 0.0
-        && ix * iy >= PART_INSIDE * area
+        && part.intersection_area(whole) >= PART_INSIDE * area
         && part.height() <= PART_HEIGHT * h
         && ((part.y2 - whole.y2).abs() <= PART_EDGE * h
             || (part.y1 - whole.y1).abs() <= PART_EDGE * h)
