@@ -396,7 +396,12 @@ closest to an idle machine. Preprocessing (letterbox) is not included.
   are fixed (green / magenta); the referee wears whichever of black, yellow, cyan or orange is
   farthest from both team kits, which can still be close to one of them (e.g. a black referee
   against a navy team). Role errors are lopsided: a referee is called a player far more often
-  than the reverse, which the tracker's referee-weighted role vote uses (edge-core README).
+  than the reverse, which the tracker's referee-weighted role vote uses (edge-core README), and
+  the edge node relabels a "player" wearing the referee's learned shirt colour
+  (`detect::roles`; on the demo feed player precision 0.957 → 0.992, edge-node README).
+- A second heatmap peak on a person's legs or upper body sometimes survives IoU NMS (IoU ≈ 0.35);
+  the edge node drops boxes that are part of another person's box (`detect::nms::drop_parts`).
+  The tables above are the model alone, without that step.
 - The committed test frame (`models/testdata/detector-frame.jpg`) is the first held-out 720p frame
   with a visible ball; it is used by `tests/tests/models_detector.rs`.
 '''
