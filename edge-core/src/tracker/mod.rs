@@ -42,6 +42,17 @@
 //!    detection carries the camera's upright scale, a box height in metres within
 //!    `[min_birth_stature_m, max_birth_stature_m]`) start tentative tracks
 //!    (while fewer than `max_tracks` are held), confirmed after `confirm_hits` matched frames.
+//!    Before starting a track, a detection first revives the nearest *dormant* track within its
+//!    revival radius (below).
+//!
+//! # Leaving the picture
+//! With [`Tracker::update_in_view`] the caller says which ground points the camera sees. A
+//! confirmed track that is unmatched while its position is outside the view is not lost but
+//! *dormant*: removed from association and output and kept for `max_dormant_s` at the position
+//! where it left. A new track would otherwise start for the same person when a panning camera
+//! comes back; instead a high detection that would start a track takes the id of the nearest
+//! dormant track (of a compatible role) within `min(revive_gate_m + revive_growth_mps ·
+//! t_dormant, revive_max_m)`. [`Tracker::update`] sees everything and never makes tracks dormant.
 //!
 //! Each stage is one Hungarian assignment (`pathfinding`'s Kuhn–Munkres) maximising
 //! `Σ (1 − cost)` over gated pairs, which equals minimising the cost with an unmatched cost of 1.
@@ -151,6 +162,18 @@ pub struct TrackerConfig {
     pub min_birth_stature_m: f64,
     /// Upper end of the birth stature range (two people merged into one box).
     pub max_birth_stature_m: f64,
+    /// A confirmed track that goes unmatched with its position outside the camera's view (only
+    /// known through [`Tracker::update_in_view`]) turns *dormant*: not reported, not associated,
+    /// kept this long (s) at its last position so the person gets their id back on re-entering the
+    /// picture (a panning broadcast camera). `0` disables.
+    pub max_dormant_s: f64,
+    /// A new high detection revives the nearest dormant track within `revive_gate_m +
+    /// revive_growth_mps · t_dormant` (m), at most `revive_max_m`, instead of starting a track.
+    pub revive_gate_m: f64,
+    /// Growth of the revival radius (m/s) with the time spent dormant.
+    pub revive_growth_mps: f64,
+    /// Largest revival radius (m).
+    pub revive_max_m: f64,
     /// Image measurement noise std, as a fraction of the box height.
     pub image_measurement_std_rel: f64,
     /// Image process noise: acceleration std in box heights per s².
@@ -195,6 +218,10 @@ impl Default for TrackerConfig {
             stature_gate_rel: 0.15,
             min_birth_stature_m: 1.4,
             max_birth_stature_m: 2.6,
+            max_dormant_s: 30.0,
+            revive_gate_m: 2.0,
+            revive_growth_mps: 1.5,
+            revive_max_m: 10.0,
             image_measurement_std_rel: 0.05,
             image_accel_std_rel: 2.0,
             role_switch_cost: 0.3,
@@ -321,6 +348,26 @@ impl TrackerConfig {
                 && self.max_birth_stature_m > self.min_birth_stature_m,
             "max_birth_stature_m",
             "must exceed min_birth_stature_m",
+        )?;
+        check(
+            self.max_dormant_s.is_finite() && self.max_dormant_s >= 0.0,
+            "max_dormant_s",
+            "must be non-negative",
+        )?;
+        check(
+            positive(self.revive_gate_m),
+            "revive_gate_m",
+            "must be positive",
+        )?;
+        check(
+            self.revive_growth_mps.is_finite() && self.revive_growth_mps >= 0.0,
+            "revive_growth_mps",
+            "must be non-negative",
+        )?;
+        check(
+            self.revive_max_m.is_finite() && self.revive_max_m >= self.revive_gate_m,
+            "revive_max_m",
+            "must be at least revive_gate_m",
         )?;
         check(
             positive(self.image_measurement_std_rel),
@@ -541,6 +588,8 @@ fn seconds(ns: i64) -> f64 {
 pub struct Tracker {
     config: TrackerConfig,
     tracks: Vec<Track>,
+    /// Tracks that left the camera's view: (track, when, where).
+    dormant: Vec<(Track, i64, Point2<f64>)>,
     next_id: u32,
     last_now_ns: Option<i64>,
 }
@@ -552,6 +601,7 @@ impl Tracker {
         Ok(Tracker {
             config,
             tracks: Vec::new(),
+            dormant: Vec::new(),
             next_id: 1,
             last_now_ns: None,
         })
@@ -570,6 +620,7 @@ impl Tracker {
     /// Forgets all tracks and the clock; ids keep counting up.
     pub fn reset(&mut self) {
         self.tracks.clear();
+        self.dormant.clear();
         self.last_now_ns = None;
     }
 
@@ -693,6 +744,46 @@ impl Tracker {
         track.matched = true;
     }
 
+    /// Gives `det` the id of the nearest dormant track within its revival radius; false when
+    /// there is none.
+    fn revive(&mut self, det: &Detection, now_ns: i64) -> bool {
+        let Some(foot) = det.foot_pitch_m else {
+            return false;
+        };
+        let c = &self.config;
+        let best = self
+            .dormant
+            .iter()
+            .enumerate()
+            .filter(|(_, (t, _, _))| self.class_cost(t.class, det.class).is_some())
+            .map(|(i, (_, since, at))| {
+                let t_s = seconds(now_ns.saturating_sub(*since)).max(0.0);
+                let radius = (c.revive_gate_m + c.revive_growth_mps * t_s).min(c.revive_max_m);
+                (i, (at - foot).norm(), radius)
+            })
+            .filter(|(_, d, r)| d < r)
+            .min_by(|a, b| a.1.total_cmp(&b.1));
+        let Some((i, _, _)) = best else {
+            return false;
+        };
+        let (mut track, _, _) = self.dormant.swap_remove(i);
+        let h = f64::from(det.image_box_px.height());
+        track.pitch = Some(CvKalman::new(
+            foot,
+            c.measurement_std_m,
+            c.initial_speed_std_mps,
+        ));
+        track.image = CvKalman::new(
+            box_center(&det.image_box_px),
+            c.image_measurement_std_rel * h,
+            h,
+        );
+        self.tracks.push(track);
+        let t = self.tracks.len() - 1;
+        self.apply_match(t, det, now_ns);
+        true
+    }
+
     fn start_track(&mut self, det: &Detection, now_ns: i64) {
         let c = &self.config;
         let h = f64::from(det.image_box_px.height());
@@ -736,6 +827,18 @@ impl Tracker {
         &mut self,
         now_ns: i64,
         detections: &[Detection],
+    ) -> Result<TrackerFrame, TrackerError> {
+        self.update_in_view(now_ns, detections, &|_| true)
+    }
+
+    /// [`Tracker::update`] for a camera whose view is known: `in_view(pitch_m)` says whether a
+    /// ground point is inside the picture. Unmatched tracks outside it turn dormant (see
+    /// `max_dormant_s`).
+    pub fn update_in_view(
+        &mut self,
+        now_ns: i64,
+        detections: &[Detection],
+        in_view: &dyn Fn(&Point2<f64>) -> bool,
     ) -> Result<TrackerFrame, TrackerError> {
         if let Some(last_ns) = self.last_now_ns {
             if now_ns < last_ns {
@@ -813,6 +916,33 @@ impl Tracker {
             det_used[d] = true;
         }
 
+        // Dormancy: confirmed, unmatched tracks whose position left the view.
+        if c.max_dormant_s > 0.0 {
+            let mut i = 0;
+            while i < self.tracks.len() {
+                let t = &self.tracks[i];
+                let out = t.confirmed
+                    && !t.matched
+                    && t.pitch.as_ref().is_some_and(|kf| !in_view(&kf.position()));
+                if out {
+                    let t = self.tracks.swap_remove(i);
+                    let at = t.pitch.as_ref().map(CvKalman::position).unwrap_or_default();
+                    self.dormant.push((t, now_ns, at));
+                } else {
+                    i += 1;
+                }
+            }
+            let max_dormant_ns = (c.max_dormant_s * 1e9) as i64;
+            self.dormant
+                .retain(|(_, since, _)| now_ns.saturating_sub(*since) <= max_dormant_ns);
+            // Bounded memory: the oldest dormant tracks go first.
+            if self.dormant.len() > c.max_tracks {
+                self.dormant
+                    .sort_by_key(|(_, since, _)| std::cmp::Reverse(*since));
+                self.dormant.truncate(c.max_tracks);
+            }
+        }
+
         // Lifecycle: drop unmatched tentative tracks and confirmed ones unseen for too long.
         let max_lost_ns = (c.max_lost_s * 1e9) as i64;
         self.tracks.retain(|t| {
@@ -833,6 +963,7 @@ impl Tracker {
             if !det_used[d]
                 && detections[d].score >= c.new_track_score
                 && plausible_birth_stature(&c, &detections[d])
+                && !self.revive(&detections[d], now_ns)
             {
                 self.start_track(&detections[d], now_ns);
             }

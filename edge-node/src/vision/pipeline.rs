@@ -211,7 +211,14 @@ impl CameraPipeline {
         let venue_time_ns = (frame.pts_ns as i64).saturating_add(self.clock_offset_ns);
         let (balls, people): (Vec<_>, Vec<_>) =
             core.into_iter().partition(|d| d.class == CoreClass::Ball);
-        let tracks = self.tracker.update(venue_time_ns, &people)?;
+        let cam = self.camera_for(frame.width_px, frame.height_px);
+        let in_view = |p: &Point2<f64>| {
+            cam.project(&Point3::new(p.x, p.y, 0.0))
+                .is_some_and(|px| cam.contains(&px))
+        };
+        let tracks = self
+            .tracker
+            .update_in_view(venue_time_ns, &people, &in_view)?;
         let ball = self.ball.update(venue_time_ns, &balls)?;
         Ok(VisionFrame {
             camera: self.camera,
