@@ -52,7 +52,9 @@
 //! where it left. A new track would otherwise start for the same person when a panning camera
 //! comes back; instead a high detection that would start a track takes the id of the nearest
 //! dormant track (of a compatible role) within `min(revive_gate_m + revive_growth_mps ·
-//! t_dormant, revive_max_m)`. [`Tracker::update`] sees everything and never makes tracks dormant.
+//! t_dormant, revive_max_m)` of where it went: its exit position moved on at its exit velocity
+//! (at most 8 m/s) for up to `revive_coast_s`. [`Tracker::update`] sees everything and never
+//! makes tracks dormant.
 //!
 //! Each stage is one Hungarian assignment (`pathfinding`'s Kuhn–Munkres) maximising
 //! `Σ (1 − cost)` over gated pairs, which equals minimising the cost with an unmatched cost of 1.
@@ -168,8 +170,12 @@ pub struct TrackerConfig {
     /// picture (a panning broadcast camera). `0` disables.
     pub max_dormant_s: f64,
     /// A new high detection revives the nearest dormant track within `revive_gate_m +
-    /// revive_growth_mps · t_dormant` (m), at most `revive_max_m`, instead of starting a track.
+    /// revive_growth_mps · t_dormant` (m), at most `revive_max_m`, of where the track went,
+    /// instead of starting a track.
     pub revive_gate_m: f64,
+    /// Where a dormant track went: its exit position moved on at its exit velocity (at most
+    /// 8 m/s) for up to this long (s). People who run out of a panning camera's view keep running.
+    pub revive_coast_s: f64,
     /// Growth of the revival radius (m/s) with the time spent dormant.
     pub revive_growth_mps: f64,
     /// Largest revival radius (m).
@@ -220,8 +226,9 @@ impl Default for TrackerConfig {
             max_birth_stature_m: 2.6,
             max_dormant_s: 30.0,
             revive_gate_m: 2.0,
-            revive_growth_mps: 1.5,
-            revive_max_m: 10.0,
+            revive_coast_s: 1.0,
+            revive_growth_mps: 3.0,
+            revive_max_m: 15.0,
             image_measurement_std_rel: 0.05,
             image_accel_std_rel: 2.0,
             role_switch_cost: 0.3,
@@ -411,6 +418,9 @@ fn measurement_covariance(c: &TrackerConfig, det: &Detection) -> Matrix2<f64> {
         None => Matrix2::identity() * c.measurement_std_m.powi(2),
     }
 }
+
+/// Fastest sprint (m/s) a dormant track's exit velocity is extrapolated at.
+const MAX_PERSON_SPEED_MPS: f64 = 8.0;
 
 /// Stature samples a track needs before its box top is used as a foot measurement.
 const STATURE_MIN_SAMPLES: u32 = 5;
@@ -756,10 +766,20 @@ impl Tracker {
             .iter()
             .enumerate()
             .filter(|(_, (t, _, _))| self.class_cost(t.class, det.class).is_some())
-            .map(|(i, (_, since, at))| {
+            .map(|(i, (t, since, at))| {
                 let t_s = seconds(now_ns.saturating_sub(*since)).max(0.0);
                 let radius = (c.revive_gate_m + c.revive_growth_mps * t_s).min(c.revive_max_m);
-                (i, (at - foot).norm(), radius)
+                // Where the person went: on at the exit velocity (capped at a sprint) for up to
+                // `revive_coast_s`.
+                let v = t.pitch.as_ref().map(CvKalman::velocity).unwrap_or_default();
+                let speed = v.norm();
+                let v = if speed > MAX_PERSON_SPEED_MPS {
+                    v * (MAX_PERSON_SPEED_MPS / speed)
+                } else {
+                    v
+                };
+                let centre = at + v * t_s.min(c.revive_coast_s);
+                (i, (centre - foot).norm(), radius)
             })
             .filter(|(_, d, r)| d < r)
             .min_by(|a, b| a.1.total_cmp(&b.1));

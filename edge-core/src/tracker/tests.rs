@@ -992,3 +992,44 @@ fn dormant_tracks_expire_and_a_far_newcomer_starts_a_new_track() {
     }
     assert!(got.is_some() && got != Some(id));
 }
+
+#[test]
+fn a_sprinter_who_runs_out_of_view_is_looked_for_further_along_their_run() {
+    // Out at 6 m/s across x = 10, back 2 s later 10 m further along the run: 4 m from where the
+    // exit velocity says (exit + 6 m/s · 1 s), 10 m from the exit point itself, and the radius
+    // after 2 s is 2 + 3 · 2 = 8 m.
+    let in_view = |p: &Point2<f64>| p.x < 10.0 || p.x > 19.0;
+    let run = |revive_coast_s: f64| -> (Option<u32>, Option<u32>) {
+        let config = TrackerConfig {
+            revive_coast_s,
+            ..TrackerConfig::default()
+        };
+        let mut tr = Tracker::new(config).unwrap();
+        let mut x = 5.0;
+        let mut t = 0i64;
+        let mut before = None;
+        while x < 10.0 {
+            let f = tr
+                .update_in_view(t * FRAME_NS, &[player(x, 0.0)], &in_view)
+                .unwrap();
+            before = before.or(id_near(&f, Point2::new(x, 0.0)));
+            x += 6.0 * 0.04;
+            t += 1;
+        }
+        for _ in 0..50 {
+            tr.update_in_view(t * FRAME_NS, &[], &in_view).unwrap();
+            t += 1;
+        }
+        let back = Point2::new(20.0, 0.0);
+        let f = tr
+            .update_in_view(t * FRAME_NS, &[player(back.x, back.y)], &in_view)
+            .unwrap();
+        (before, id_near(&f, back))
+    };
+    let (before, after) = run(1.0);
+    assert!(before.is_some());
+    assert_eq!(after, before);
+    // Looking only where they left, the sprinter is a stranger (a tentative new track).
+    let (before, after) = run(0.0);
+    assert!(before.is_some() && after != before);
+}
