@@ -490,6 +490,20 @@ fn stature_aided_foot(
     foot + j * Vector2::new(0.0, c.stature_weight * disagreement_px)
 }
 
+/// New pitch (when the detection has a foot point) and image filters started at `det`.
+fn fresh_filters(c: &TrackerConfig, det: &Detection) -> (Option<CvKalman>, CvKalman) {
+    let h = f64::from(det.image_box_px.height());
+    let pitch = det
+        .foot_pitch_m
+        .map(|foot| CvKalman::new(foot, c.measurement_std_m, c.initial_speed_std_mps));
+    let image = CvKalman::new(
+        box_center(&det.image_box_px),
+        c.image_measurement_std_rel * h,
+        h,
+    );
+    (pitch, image)
+}
+
 /// Whether a detection's box is a whole upright person at its foot point (always true when the
 /// camera's upright scale is unknown).
 fn plausible_birth_stature(c: &TrackerConfig, det: &Detection) -> bool {
@@ -598,8 +612,9 @@ fn seconds(ns: i64) -> f64 {
 pub struct Tracker {
     config: TrackerConfig,
     tracks: Vec<Track>,
-    /// Tracks that left the camera's view: (track, when, where).
-    dormant: Vec<(Track, i64, Point2<f64>)>,
+    /// Tracks that left the camera's view, with when (ns); where is their (no longer updated)
+    /// pitch filter's position.
+    dormant: Vec<(Track, i64)>,
     next_id: u32,
     last_now_ns: Option<i64>,
 }
@@ -765,41 +780,29 @@ impl Tracker {
             .dormant
             .iter()
             .enumerate()
-            .filter(|(_, (t, _, _))| self.class_cost(t.class, det.class).is_some())
-            .map(|(i, (t, since, at))| {
+            .filter(|(_, (t, _))| self.class_cost(t.class, det.class).is_some())
+            .filter_map(|(i, (t, since))| {
+                let kf = t.pitch.as_ref()?;
                 let t_s = seconds(now_ns.saturating_sub(*since)).max(0.0);
                 let radius = (c.revive_gate_m + c.revive_growth_mps * t_s).min(c.revive_max_m);
                 // Where the person went: on at the exit velocity (capped at a sprint) for up to
                 // `revive_coast_s`.
-                let v = t.pitch.as_ref().map(CvKalman::velocity).unwrap_or_default();
-                let speed = v.norm();
-                let v = if speed > MAX_PERSON_SPEED_MPS {
-                    v * (MAX_PERSON_SPEED_MPS / speed)
-                } else {
-                    v
-                };
-                let centre = at + v * t_s.min(c.revive_coast_s);
-                (i, (centre - foot).norm(), radius)
+                let v = kf.velocity().cap_magnitude(MAX_PERSON_SPEED_MPS);
+                let centre = kf.position() + v * t_s.min(c.revive_coast_s);
+                Some((i, (centre - foot).norm(), radius))
             })
             .filter(|(_, d, r)| d < r)
             .min_by(|a, b| a.1.total_cmp(&b.1));
         let Some((i, _, _)) = best else {
             return false;
         };
-        let (mut track, _, _) = self.dormant.swap_remove(i);
-        let h = f64::from(det.image_box_px.height());
-        track.pitch = Some(CvKalman::new(
-            foot,
-            c.measurement_std_m,
-            c.initial_speed_std_mps,
-        ));
-        track.image = CvKalman::new(
-            box_center(&det.image_box_px),
-            c.image_measurement_std_rel * h,
-            h,
-        );
-        self.tracks.push(track);
-        let t = self.tracks.len() - 1;
+        let (pitch, image) = fresh_filters(c, det);
+        let (mut track, _) = self.dormant.swap_remove(i);
+        track.pitch = pitch;
+        track.image = image;
+        // Back in its place: `tracks` stays in ascending id order.
+        let t = self.tracks.partition_point(|other| other.id < track.id);
+        self.tracks.insert(t, track);
         self.apply_match(t, det, now_ns);
         true
     }
@@ -810,18 +813,13 @@ impl Tracker {
         let w = f64::from(det.image_box_px.width());
         let mut class_hits = [0; 4];
         class_hits[det.class.index()] = 1;
+        let (pitch, image) = fresh_filters(c, det);
         let track = Track {
             id: self.next_id,
             class_hits,
             class: det.class,
-            pitch: det
-                .foot_pitch_m
-                .map(|foot| CvKalman::new(foot, c.measurement_std_m, c.initial_speed_std_mps)),
-            image: CvKalman::new(
-                box_center(&det.image_box_px),
-                c.image_measurement_std_rel * h,
-                h,
-            ),
+            pitch,
+            image,
             size_px: (w, h),
             stature: {
                 let mut stature = None;
@@ -936,29 +934,22 @@ impl Tracker {
             det_used[d] = true;
         }
 
-        // Dormancy: confirmed, unmatched tracks whose position left the view.
+        // Dormancy: confirmed, unmatched tracks whose position left the view. Order-preserving
+        // removal keeps `tracks` in ascending id order.
         if c.max_dormant_s > 0.0 {
-            let mut i = 0;
-            while i < self.tracks.len() {
-                let t = &self.tracks[i];
-                let out = t.confirmed
+            let left = self.tracks.extract_if(.., |t| {
+                t.confirmed
                     && !t.matched
-                    && t.pitch.as_ref().is_some_and(|kf| !in_view(&kf.position()));
-                if out {
-                    let t = self.tracks.swap_remove(i);
-                    let at = t.pitch.as_ref().map(CvKalman::position).unwrap_or_default();
-                    self.dormant.push((t, now_ns, at));
-                } else {
-                    i += 1;
-                }
-            }
+                    && t.pitch.as_ref().is_some_and(|kf| !in_view(&kf.position()))
+            });
+            self.dormant.extend(left.map(|t| (t, now_ns)));
             let max_dormant_ns = (c.max_dormant_s * 1e9) as i64;
             self.dormant
-                .retain(|(_, since, _)| now_ns.saturating_sub(*since) <= max_dormant_ns);
+                .retain(|(_, since)| now_ns.saturating_sub(*since) <= max_dormant_ns);
             // Bounded memory: the oldest dormant tracks go first.
             if self.dormant.len() > c.max_tracks {
                 self.dormant
-                    .sort_by_key(|(_, since, _)| std::cmp::Reverse(*since));
+                    .sort_by_key(|(_, since)| std::cmp::Reverse(*since));
                 self.dormant.truncate(c.max_tracks);
             }
         }

@@ -1033,3 +1033,53 @@ fn a_sprinter_who_runs_out_of_view_is_looked_for_further_along_their_run() {
     let (before, after) = run(0.0);
     assert!(before.is_some() && after != before);
 }
+
+#[test]
+fn tracks_stay_in_ascending_id_order_through_dormancy_and_revival() {
+    // Three players; the first (lowest id) walks out of view and comes back.
+    let in_view = |p: &Point2<f64>| p.x < 10.0;
+    let mut tr = tracker();
+    let (b, c) = (Point2::new(0.0, 5.0), Point2::new(0.0, -5.0));
+    let mut a = Point2::new(8.0, 0.0);
+    let mut t = 0i64;
+    let check = |f: &TrackerFrame| {
+        let ids: Vec<u32> = f.tracks.iter().map(|t| t.track_id).collect();
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        assert_eq!(ids, sorted);
+    };
+    while a.x < 10.5 {
+        let f = tr
+            .update_in_view(
+                t * FRAME_NS,
+                &[player(a.x, a.y), player(b.x, b.y), player(c.x, c.y)],
+                &in_view,
+            )
+            .unwrap();
+        check(&f);
+        a.x += 0.08;
+        t += 1;
+    }
+    for _ in 0..25 {
+        let f = tr
+            .update_in_view(
+                t * FRAME_NS,
+                &[player(b.x, b.y), player(c.x, c.y)],
+                &in_view,
+            )
+            .unwrap();
+        assert_eq!(f.tracks.len(), 2);
+        check(&f);
+        t += 1;
+    }
+    let back = Point2::new(9.5, 0.0);
+    let f = tr
+        .update_in_view(
+            t * FRAME_NS,
+            &[player(back.x, back.y), player(b.x, b.y), player(c.x, c.y)],
+            &in_view,
+        )
+        .unwrap();
+    assert_eq!(f.tracks.len(), 3);
+    check(&f);
+}
