@@ -209,6 +209,13 @@ impl Detection {
         self
     }
 
+    /// The box height in metres at the foot point (box height over `upright_px_per_m`), when
+    /// the camera's upright scale is known.
+    pub fn box_height_m(&self) -> Option<f64> {
+        self.upright_px_per_m
+            .map(|px_per_m| f64::from(self.image_box_px.height()) / px_per_m)
+    }
+
     /// Finite score, valid box, finite foot point (when present). Invalid detections are
     /// ignored by the trackers and counted in their frame output.
     pub fn is_valid(&self) -> bool {

@@ -437,10 +437,9 @@ struct Stature {
 impl Stature {
     /// Folds in one detection's box height; samples far from an established mean are ignored.
     fn observe(this: &mut Option<Stature>, c: &TrackerConfig, det: &Detection) {
-        let Some(px_per_m) = det.upright_px_per_m else {
+        let Some(sample_m) = det.box_height_m() else {
             return;
         };
-        let sample_m = f64::from(det.image_box_px.height()) / px_per_m;
         if !(sample_m.is_finite() && sample_m > 0.0) {
             return;
         }
@@ -507,10 +506,8 @@ fn fresh_filters(c: &TrackerConfig, det: &Detection) -> (Option<CvKalman>, CvKal
 /// Whether a detection's box is a whole upright person at its foot point (always true when the
 /// camera's upright scale is unknown).
 fn plausible_birth_stature(c: &TrackerConfig, det: &Detection) -> bool {
-    det.upright_px_per_m.is_none_or(|px_per_m| {
-        let stature_m = f64::from(det.image_box_px.height()) / px_per_m;
-        (c.min_birth_stature_m..=c.max_birth_stature_m).contains(&stature_m)
-    })
+    det.box_height_m()
+        .is_none_or(|m| (c.min_birth_stature_m..=c.max_birth_stature_m).contains(&m))
 }
 
 /// Reported state of a track.

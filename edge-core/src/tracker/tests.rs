@@ -460,55 +460,23 @@ fn config_defaults_round_trip_and_unknown_fields_are_rejected() {
     assert!(toml::from_str::<TrackerConfig>("max_lost = 1.5").is_err());
     assert!(toml::from_str::<BallConfig>("gate = 1.0").is_err());
 
-    let bad = TrackerConfig {
-        low_score: 0.8,
-        ..TrackerConfig::default()
+    // The field a config is refused for.
+    let refused = |bad: TrackerConfig| match Tracker::new(bad) {
+        Err(TrackerError::InvalidConfig { field, .. }) => Some(field),
+        _ => None,
     };
-    assert!(matches!(
-        Tracker::new(bad),
-        Err(TrackerError::InvalidConfig {
-            field: "low_score",
-            ..
-        })
-    ));
-    let bad = TrackerConfig {
-        gate_m: f64::NAN,
-        ..TrackerConfig::default()
-    };
-    assert!(Tracker::new(bad).is_err());
-    let bad = TrackerConfig {
-        stature_weight: 1.0,
-        ..TrackerConfig::default()
-    };
-    assert!(matches!(
-        Tracker::new(bad),
-        Err(TrackerError::InvalidConfig {
-            field: "stature_weight",
-            ..
-        })
-    ));
-    let bad = TrackerConfig {
-        max_birth_stature_m: 1.0,
-        ..TrackerConfig::default()
-    };
-    assert!(matches!(
-        Tracker::new(bad),
-        Err(TrackerError::InvalidConfig {
-            field: "max_birth_stature_m",
-            ..
-        })
-    ));
-    let bad = TrackerConfig {
-        revive_max_m: 1.0,
-        ..TrackerConfig::default()
-    };
-    assert!(matches!(
-        Tracker::new(bad),
-        Err(TrackerError::InvalidConfig {
-            field: "revive_max_m",
-            ..
-        })
-    ));
+    let d = TrackerConfig::default;
+    #[rustfmt::skip]
+    let cases = [
+        (TrackerConfig { low_score: 0.8, ..d() }, "low_score"),
+        (TrackerConfig { gate_m: f64::NAN, ..d() }, "gate_m"),
+        (TrackerConfig { stature_weight: 1.0, ..d() }, "stature_weight"),
+        (TrackerConfig { max_birth_stature_m: 1.0, ..d() }, "max_birth_stature_m"),
+        (TrackerConfig { revive_max_m: 1.0, ..d() }, "revive_max_m"),
+    ];
+    for (bad, field) in cases {
+        assert_eq!(refused(bad), Some(field));
+    }
     let bad = BallConfig {
         max_bridge_s: -1.0,
         ..BallConfig::default()

@@ -144,15 +144,20 @@ impl RoleLearner {
         &mut self,
         detections: &[(ObjectClass, f32, Option<[f32; 3]>)],
     ) -> Vec<ObjectClass> {
-        for &(class, score, colour) in detections {
-            if let (true, Some(c)) = (score >= self.config.learn_score, colour) {
-                self.learn(class, colour_feature(c));
+        let features: Vec<Option<[f32; 4]>> = detections
+            .iter()
+            .map(|&(_, _, colour)| colour.map(colour_feature))
+            .collect();
+        for (&(class, score, _), f) in detections.iter().zip(&features) {
+            if let (true, Some(f)) = (score >= self.config.learn_score, f) {
+                self.learn(class, *f);
             }
         }
         detections
             .iter()
-            .map(|&(class, _, colour)| match (class, colour) {
-                (ObjectClass::Player, Some(c)) if self.looks_like_referee(colour_feature(c)) => {
+            .zip(&features)
+            .map(|(&(class, _, _), f)| match (class, f) {
+                (ObjectClass::Player, Some(f)) if self.looks_like_referee(*f) => {
                     self.relabelled += 1;
                     ObjectClass::Referee
                 }
