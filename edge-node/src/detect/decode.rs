@@ -60,6 +60,11 @@ impl BoxPx {
         }
     }
 
+    /// Centre (x, y).
+    pub fn centre(&self) -> (f32, f32) {
+        ((self.x1 + self.x2) / 2.0, (self.y1 + self.y2) / 2.0)
+    }
+
     /// Bottom-centre point (where a standing person touches the ground).
     pub fn foot_px(&self) -> (f32, f32) {
         ((self.x1 + self.x2) / 2.0, self.y2)

@@ -203,6 +203,12 @@ pub struct DetectorManifest {
     /// Optional tiling for frames much larger than the model input.
     #[serde(default)]
     pub tiling: Option<Tiling>,
+    /// Optional second-stage ball verifier: path of its manifest
+    /// ([`super::ball_verify::BallVerifierManifest`]), relative to this manifest's directory. With
+    /// it, the detector's ball rows down to the verifier's `candidate_score` are re-scored on
+    /// native-resolution patches, and the verifier's `score` replaces `thresholds.ball_score`.
+    #[serde(default)]
+    pub ball_verifier: Option<PathBuf>,
     /// Free-form training provenance (script, data seeds, date); informational.
     #[serde(default)]
     pub provenance: BTreeMap<String, toml::Value>,
@@ -261,6 +267,17 @@ impl DetectorManifest {
         manifest.base_dir = base_dir.to_path_buf();
         manifest.validate(&path)?;
         Ok(manifest)
+    }
+
+    /// Absolute path of the ball verifier's manifest, when one is named.
+    pub fn ball_verifier_path(&self) -> Option<PathBuf> {
+        self.ball_verifier.as_ref().map(|p| {
+            if p.is_absolute() {
+                p.clone()
+            } else {
+                self.base_dir.join(p)
+            }
+        })
     }
 
     /// Absolute path of the ONNX file.

@@ -1,0 +1,201 @@
+//! The ball verifier (`models/touchline-ball.*`) through ONNX Runtime: its manifest's sha256
+//! matches the file and the detector manifest names it; on the committed held-out frame the true
+//! ball's patch scores above the threshold and above every patch centred on a person or on open
+//! grass; a tampered or missing verifier is refused by name.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use edge_node::detect::ball_verify::{BallVerifier, BallVerifierManifest};
+use edge_node::detect::detector::sha256_file;
+use edge_node::detect::preprocess::BgrFrame;
+use edge_node::detect::{BoxPx, Detection, Detector, DetectorError, DetectorManifest, ObjectClass};
+use opencv::core::Mat;
+use opencv::imgcodecs;
+use opencv::prelude::*;
+use touchline_tests::repo_root;
+
+fn models_dir() -> PathBuf {
+    repo_root().join("models")
+}
+
+fn frame() -> Result<(u32, u32, Vec<u8>)> {
+    let path = models_dir().join("testdata/detector-frame.jpg");
+    let p = path.to_str().context("non-UTF-8 path")?;
+    let img: Mat = imgcodecs::imread(p, imgcodecs::IMREAD_COLOR)?;
+    if img.empty() || img.channels() != 3 {
+        bail!("cannot read {p} as a BGR image");
+    }
+    let img = if img.is_continuous() {
+        img
+    } else {
+        img.try_clone()?
+    };
+    Ok((
+        img.cols() as u32,
+        img.rows() as u32,
+        img.data_bytes()?.to_vec(),
+    ))
+}
+
+/// (class, box) rows of the committed frame's truth.
+fn truth() -> Result<Vec<(String, BoxPx)>> {
+    let text = std::fs::read_to_string(models_dir().join("testdata/detector-frame.csv"))?;
+    let mut out = Vec::new();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let [class, x0, y0, x1, y1, _] = f[..] else {
+            bail!("bad truth line {line:?}");
+        };
+        out.push((
+            class.to_string(),
+            BoxPx {
+                x1: x0.parse()?,
+                y1: y0.parse()?,
+                x2: x1.parse()?,
+                y2: y1.parse()?,
+            },
+        ));
+    }
+    Ok(out)
+}
+
+fn candidate(cx: f32, cy: f32) -> Detection {
+    Detection {
+        box_px: BoxPx::from_cxcywh(cx, cy, 4.0, 4.0),
+        // Detector score 1: the verified score is then sqrt(verifier probability).
+        score: 1.0,
+        class: ObjectClass::Ball,
+        team: None,
+        model_class_id: 3,
+    }
+}
+
+#[test]
+fn the_verifier_manifest_matches_its_file_and_the_detector_names_it() -> Result<()> {
+    let det = DetectorManifest::load(&models_dir().join("touchline-det.toml"))?;
+    let path = det
+        .ball_verifier_path()
+        .context("touchline-det.toml names no ball_verifier")?;
+    let m = BallVerifierManifest::load(&path)?;
+    assert_eq!(
+        m.sha256.as_deref(),
+        Some(sha256_file(&m.model_path())?.as_str())
+    );
+    assert!(std::fs::metadata(m.model_path())?.len() < 1024 * 1024);
+    // The opened detector's ball threshold is the verifier's.
+    let detector = Detector::open(&models_dir().join("touchline-det.toml"), 1, Vec::new())?;
+    assert_eq!(detector.manifest().thresholds.ball_score, m.score);
+    Ok(())
+}
+
+#[test]
+fn the_true_ball_outscores_people_and_grass() -> Result<()> {
+    let path = models_dir().join("touchline-ball.toml");
+    let mut verifier = BallVerifier::open(&path, 1)?;
+    let threshold = verifier.manifest().score;
+    let (w, h, bytes) = frame()?;
+    let frame = BgrFrame::new(w, h, &bytes)?;
+    let truth = truth()?;
+    let ball = truth
+        .iter()
+        .find(|(c, _)| c == "ball")
+        .map(|(_, b)| b.centre())
+        .context("the test frame has a ball")?;
+    let mut others: Vec<(f32, f32)> = truth
+        .iter()
+        .filter(|(c, b)| c != "ball" && b.height() >= 12.0)
+        .map(|(_, b)| b.centre())
+        .collect();
+    // Open grass: points on a grid at least 60 px from every object.
+    for gy in (100..h.saturating_sub(60)).step_by(150) {
+        for gx in (100..w.saturating_sub(60)).step_by(200) {
+            let (x, y) = (gx as f32, gy as f32);
+            let clear = truth.iter().all(|(_, b)| {
+                let (cx, cy) = b.centre();
+                (cx - x).hypot(cy - y) > 60.0
+            });
+            if clear {
+                others.push((x, y));
+            }
+        }
+    }
+    assert!(others.len() >= 10, "{} non-ball points", others.len());
+    let mut cands = vec![candidate(ball.0, ball.1)];
+    cands.extend(others.iter().map(|&(x, y)| candidate(x, y)));
+    // Verify in chunks of max_candidates (the verifier keeps the best that many per call).
+    let chunk = verifier.manifest().max_candidates;
+    let mut scored = Vec::new();
+    for part in cands.chunks(chunk) {
+        scored.extend(verifier.verify(&frame, part.to_vec(), 0.0)?);
+    }
+    assert_eq!(scored.len(), cands.len());
+    let near_ball = |d: &Detection| {
+        let (cx, cy) = d.box_px.centre();
+        (cx - ball.0).hypot(cy - ball.1) <= 3.0
+    };
+    let ball_score = scored
+        .iter()
+        .filter(|d| near_ball(d))
+        .map(|d| d.score)
+        .fold(0.0f32, f32::max);
+    let best_other = scored
+        .iter()
+        .filter(|d| !near_ball(d))
+        .map(|d| d.score)
+        .fold(0.0f32, f32::max);
+    eprintln!(
+        "verified: ball {ball_score:.3}, best non-ball {best_other:.3}, threshold {threshold}"
+    );
+    assert!(ball_score >= threshold, "ball {ball_score} < {threshold}");
+    assert!(
+        best_other < threshold,
+        "a non-ball patch scored {best_other}"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_tampered_or_missing_verifier_is_refused_by_name() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let good = std::fs::read_to_string(models_dir().join("touchline-ball.toml"))?;
+    let m = BallVerifierManifest::load(&models_dir().join("touchline-ball.toml"))?;
+    let sha = m.sha256.clone().context("verifier manifest has a sha256")?;
+    let onnx = m.model_path();
+    let onnx = onnx.to_str().context("non-UTF-8 path")?;
+    let retarget = |text: &str| {
+        text.replace(
+            "file = \"touchline-ball.onnx\"",
+            &format!("file = {onnx:?}"),
+        )
+    };
+
+    // Wrong checksum.
+    let bad = dir.path().join("bad-sha.toml");
+    std::fs::write(&bad, retarget(&good).replace(&sha, &"0".repeat(64)))?;
+    match BallVerifier::open(&bad, 1) {
+        Err(DetectorError::Checksum { manifest, .. }) => assert!(manifest.contains("bad-sha.toml")),
+        other => bail!("expected a checksum error, got {other:?}"),
+    }
+    // Wrong input name.
+    let renamed = dir.path().join("renamed.toml");
+    std::fs::write(
+        &renamed,
+        retarget(&good).replace("input = \"patches\"", "input = \"x\""),
+    )?;
+    match BallVerifier::open(&renamed, 1) {
+        Err(e @ DetectorError::Mismatch { .. }) => assert!(e.to_string().contains("\"x\""), "{e}"),
+        other => bail!("expected a mismatch error, got {other:?}"),
+    }
+    // A detector manifest naming a verifier that is not there.
+    let det = std::fs::read_to_string(models_dir().join("touchline-det.toml"))?.replace(
+        "ball_verifier = \"touchline-ball.toml\"",
+        "ball_verifier = \"nowhere.toml\"",
+    );
+    let manifest = DetectorManifest::from_toml(&det, &models_dir())?;
+    match Detector::with_manifest(manifest, "det", 1, Vec::new()) {
+        Err(e) => assert!(e.to_string().contains("nowhere.toml"), "{e}"),
+        Ok(_) => bail!("a missing verifier manifest was accepted"),
+    }
+    Ok(())
+}
