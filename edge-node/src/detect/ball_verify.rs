@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::decode::BoxPx;
-use super::detector::{sha256_file, Detection, DetectorError};
+use super::detector::{check_model_file, Detection, DetectorError};
 use super::manifest::{ManifestError, ObjectClass};
 use super::preprocess::BgrFrame;
 use crate::inference::{OnnxModel, SessionConfig};
@@ -230,26 +230,7 @@ impl BallVerifier {
         let manifest = BallVerifierManifest::load(path)?;
         let origin = path.display().to_string();
         let file = manifest.model_path();
-        if !file.is_file() {
-            return Err(DetectorError::MissingModel {
-                path: file,
-                manifest: origin,
-            });
-        }
-        if let Some(expected) = &manifest.sha256 {
-            let actual = sha256_file(&file).map_err(|_| DetectorError::MissingModel {
-                path: file.clone(),
-                manifest: origin.clone(),
-            })?;
-            if !actual.eq_ignore_ascii_case(expected) {
-                return Err(DetectorError::Checksum {
-                    path: file,
-                    manifest: origin,
-                    expected: expected.clone(),
-                    actual,
-                });
-            }
-        }
+        check_model_file(&file, manifest.sha256.as_deref(), &origin)?;
         let model = OnnxModel::open(&file, session)?;
         let p = i64::from(manifest.patch_px);
         let fits = model.input_shape(&manifest.input).is_some_and(|s| {

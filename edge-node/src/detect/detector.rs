@@ -82,6 +82,34 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
     Ok(format!("{:x}", Sha256::digest(&bytes)))
 }
 
+/// Refuses a model file that is missing or whose SHA-256 differs from `expected` (when given);
+/// `origin` names the manifest in the error.
+pub(crate) fn check_model_file(
+    path: &Path,
+    expected: Option<&str>,
+    origin: &str,
+) -> Result<(), DetectorError> {
+    let missing = || DetectorError::MissingModel {
+        path: path.to_path_buf(),
+        manifest: origin.to_string(),
+    };
+    if !path.is_file() {
+        return Err(missing());
+    }
+    if let Some(expected) = expected {
+        let actual = sha256_file(path).map_err(|_| missing())?;
+        if !actual.eq_ignore_ascii_case(expected) {
+            return Err(DetectorError::Checksum {
+                path: path.to_path_buf(),
+                manifest: origin.to_string(),
+                expected: expected.to_string(),
+                actual,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// A manifest-driven detector.
 pub struct Detector {
     manifest: DetectorManifest,
@@ -127,26 +155,7 @@ impl Detector {
         let mut manifest = manifest;
         let session: SessionConfig = session.into();
         let path = manifest.model_path();
-        if !path.is_file() {
-            return Err(DetectorError::MissingModel {
-                path,
-                manifest: origin.to_string(),
-            });
-        }
-        if let Some(expected) = &manifest.sha256 {
-            let actual = sha256_file(&path).map_err(|_| DetectorError::MissingModel {
-                path: path.clone(),
-                manifest: origin.to_string(),
-            })?;
-            if !actual.eq_ignore_ascii_case(expected) {
-                return Err(DetectorError::Checksum {
-                    path,
-                    manifest: origin.to_string(),
-                    expected: expected.clone(),
-                    actual,
-                });
-            }
-        }
+        check_model_file(&path, manifest.sha256.as_deref(), origin)?;
         let model = OnnxModel::open(&path, session)?;
         let mismatch = |message: String| DetectorError::Mismatch {
             path: path.clone(),
