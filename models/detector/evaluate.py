@@ -205,13 +205,17 @@ def _seed_groups(dirs, blurred):
 
 def write_manifest(models, args, sha, score_thr, ball_thr, tm, n_looks):
     today = datetime.date.today().isoformat()
-    # The ball verifier (models/train_ball.sh) stays named when it is there; retrain it after
-    # the detector (it learns this detector's candidates).
+    # The ball verifier and the foot refiner (models/train_ball.sh, train_foot.sh) stay named when
+    # they are there; retrain them after the detector (they learn this detector's output).
     verifier = ""
     if (models / "touchline-ball.toml").exists():
         verifier = ('# Second-stage ball verifier (models/touchline-ball.md): re-scores ball candidates on\n'
                      '# native-resolution patches; its `score` replaces thresholds.ball_score below.\n'
                      'ball_verifier = "touchline-ball.toml"\n')
+    if (models / "touchline-foot.toml").exists():
+        verifier += ('# Foot-point refiner (models/touchline-foot.md): moves each person box\'s bottom-centre to the feet\n'
+                     '# seen at native resolution.\n'
+                     'foot_refiner = "touchline-foot.toml"\n')
     text = f'''# Touchline player/ball detector. Read by edge-node (edge_node::detect::DetectorManifest);
 # written by models/detector/evaluate.py (models/train_detector.sh): do not edit by hand.
 name = "{args.name}"

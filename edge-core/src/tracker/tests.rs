@@ -772,7 +772,10 @@ fn the_box_top_and_the_learned_stature_shrink_box_bottom_noise() {
 
 #[test]
 fn stature_is_learned_robustly_and_the_top_is_ignored_when_the_box_changes_shape() {
-    let c = TrackerConfig::default();
+    let c = TrackerConfig {
+        stature_weight: 0.5,
+        ..TrackerConfig::default()
+    };
     let mut s = None;
     // Not used before STATURE_MIN_SAMPLES samples.
     let foot = Point2::new(0.0, 0.0);

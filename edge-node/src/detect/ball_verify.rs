@@ -209,6 +209,43 @@ pub fn apply(
         .collect()
 }
 
+/// Opens a patch model (`file`, checked against `sha256`) whose input `input` must be
+/// `[N, 3, patch_px, patch_px]`; `origin` names its manifest in errors.
+pub(crate) fn open_patch_model(
+    file: &Path,
+    sha256: Option<&str>,
+    input: &str,
+    patch_px: u32,
+    origin: &str,
+    session: impl Into<SessionConfig>,
+) -> Result<OnnxModel, DetectorError> {
+    check_model_file(file, sha256, origin)?;
+    let model = OnnxModel::open(file, session)?;
+    let p = i64::from(patch_px);
+    let fits = model.input_shape(input).is_some_and(|s| {
+        s.len() == 4
+            && s.iter()
+                .zip([-1, 3, p, p])
+                .skip(1)
+                .all(|(m, want)| *m < 0 || *m == want)
+    });
+    if !fits {
+        return Err(DetectorError::Mismatch {
+            path: file.to_path_buf(),
+            manifest: origin.to_string(),
+            message: format!(
+                "expected an input {input:?} of shape [N, 3, {p}, {p}], the model has {:?}",
+                model
+                    .input_names()
+                    .into_iter()
+                    .map(|n| (model.input_shape(&n), n))
+                    .collect::<Vec<_>>()
+            ),
+        });
+    }
+    Ok(model)
+}
+
 /// The verifier shell: one ONNX Runtime session (run it on the detector's worker thread).
 pub struct BallVerifier {
     manifest: BallVerifierManifest,
@@ -229,32 +266,14 @@ impl BallVerifier {
     pub fn open(path: &Path, session: impl Into<SessionConfig>) -> Result<Self, DetectorError> {
         let manifest = BallVerifierManifest::load(path)?;
         let origin = path.display().to_string();
-        let file = manifest.model_path();
-        check_model_file(&file, manifest.sha256.as_deref(), &origin)?;
-        let model = OnnxModel::open(&file, session)?;
-        let p = i64::from(manifest.patch_px);
-        let fits = model.input_shape(&manifest.input).is_some_and(|s| {
-            s.len() == 4
-                && s.iter()
-                    .zip([-1, 3, p, p])
-                    .skip(1)
-                    .all(|(m, want)| *m < 0 || *m == want)
-        });
-        if !fits {
-            return Err(DetectorError::Mismatch {
-                path: file,
-                manifest: origin,
-                message: format!(
-                    "expected an input {:?} of shape [N, 3, {p}, {p}], the model has {:?}",
-                    manifest.input,
-                    model
-                        .input_names()
-                        .into_iter()
-                        .map(|n| (model.input_shape(&n), n))
-                        .collect::<Vec<_>>()
-                ),
-            });
-        }
+        let model = open_patch_model(
+            &manifest.model_path(),
+            manifest.sha256.as_deref(),
+            &manifest.input,
+            manifest.patch_px,
+            &origin,
+            session,
+        )?;
         Ok(Self {
             manifest,
             model,

@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 
 use super::ball_verify::BallVerifier;
 use super::decode::{decode, BoxPx, DecodeError};
+use super::foot_refine::FootRefiner;
 use super::kit::{classify, torso_colour, Kit};
 use super::manifest::{DetectorManifest, ManifestError, ObjectClass, Thresholds};
 use super::nms::{drop_parts, nms, Suppressible};
@@ -115,6 +116,7 @@ pub struct Detector {
     manifest: DetectorManifest,
     model: OnnxModel,
     verifier: Option<BallVerifier>,
+    refiner: Option<FootRefiner>,
     kits: Vec<Kit>,
     tensor: Vec<f32>,
 }
@@ -197,10 +199,23 @@ impl Detector {
             }
             None => None,
         };
+        let refiner = manifest
+            .foot_refiner_path()
+            .map(|p| {
+                FootRefiner::open(
+                    &p,
+                    SessionConfig {
+                        intra_threads: 1,
+                        ..session
+                    },
+                )
+            })
+            .transpose()?;
         Ok(Self {
             manifest,
             model,
             verifier,
+            refiner,
             kits,
             tensor: Vec::new(),
         })
@@ -309,6 +324,9 @@ impl Detector {
             }
         }
         let mut kept = drop_parts(nms(found, thresholds.nms_iou));
+        if let Some(r) = &mut self.refiner {
+            r.refine(frame, &mut kept)?;
+        }
         if let Some(v) = &mut self.verifier {
             kept = v.verify(frame, kept, thresholds.ball_score)?;
         }

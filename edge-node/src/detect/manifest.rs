@@ -209,6 +209,11 @@ pub struct DetectorManifest {
     /// native-resolution patches, and the verifier's `score` replaces `thresholds.ball_score`.
     #[serde(default)]
     pub ball_verifier: Option<PathBuf>,
+    /// Optional foot-point refiner: path of its manifest
+    /// ([`super::foot_refine::FootRefinerManifest`]), relative to this manifest's directory. With
+    /// it, every person box's bottom edge and centre column move to the refined foot point.
+    #[serde(default)]
+    pub foot_refiner: Option<PathBuf>,
     /// Free-form training provenance (script, data seeds, date); informational.
     #[serde(default)]
     pub provenance: BTreeMap<String, toml::Value>,
@@ -271,13 +276,12 @@ impl DetectorManifest {
 
     /// Absolute path of the ball verifier's manifest, when one is named.
     pub fn ball_verifier_path(&self) -> Option<PathBuf> {
-        self.ball_verifier.as_ref().map(|p| {
-            if p.is_absolute() {
-                p.clone()
-            } else {
-                self.base_dir.join(p)
-            }
-        })
+        self.ball_verifier.as_ref().map(|p| self.base_dir.join(p))
+    }
+
+    /// Absolute path of the foot refiner's manifest, when one is named.
+    pub fn foot_refiner_path(&self) -> Option<PathBuf> {
+        self.foot_refiner.as_ref().map(|p| self.base_dir.join(p))
     }
 
     /// Absolute path of the ONNX file.

@@ -8,6 +8,7 @@
 pub mod ball_verify;
 pub mod decode;
 pub mod detector;
+pub mod foot_refine;
 pub mod kit;
 pub mod manifest;
 pub mod nms;
