@@ -24,8 +24,11 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::decode::BoxPx;
-use super::detector::{check_model_file, Detection, DetectorError};
-use super::manifest::{ManifestError, ObjectClass};
+use super::detector::{Detection, DetectorError};
+use super::manifest::{
+    check_sha256_value, manifest_dir, parse_manifest, read_manifest, ManifestError, ObjectClass,
+};
+use super::patch_model::{open_patch_model, output_rows};
 use super::preprocess::BgrFrame;
 use crate::inference::{OnnxModel, SessionConfig};
 
@@ -86,23 +89,13 @@ pub struct BallVerifierManifest {
 impl BallVerifierManifest {
     /// Reads and validates a manifest file.
     pub fn load(path: &Path) -> Result<Self, ManifestError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Self::parse(&text, path)
+        Self::parse(&read_manifest(path)?, path)
     }
 
     /// Parses manifest text read from `path` (which names it in errors and gives `base_dir`).
     pub fn parse(text: &str, path: &Path) -> Result<Self, ManifestError> {
-        let mut m: Self = toml::from_str(text).map_err(|e| ManifestError::Parse {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
-        m.base_dir = path
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from("."));
+        let mut m: Self = parse_manifest(text, path)?;
+        m.base_dir = manifest_dir(path);
         let invalid = |key: &'static str, message: String| ManifestError::Invalid {
             path: path.to_path_buf(),
             key,
@@ -125,21 +118,13 @@ impl BallVerifierManifest {
                 format!("must be in 1..=256, got {}", m.max_candidates),
             ));
         }
-        if let Some(sha) = &m.sha256 {
-            if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(invalid("sha256", "must be 64 hex digits".into()));
-            }
-        }
+        check_sha256_value(m.sha256.as_deref(), path)?;
         Ok(m)
     }
 
-    /// Absolute path of the ONNX file.
+    /// Absolute path of the ONNX file (`file` as is when absolute: `join` replaces).
     pub fn model_path(&self) -> PathBuf {
-        if self.file.is_absolute() {
-            self.file.clone()
-        } else {
-            self.base_dir.join(&self.file)
-        }
+        self.base_dir.join(&self.file)
     }
 }
 
@@ -209,43 +194,6 @@ pub fn apply(
         .collect()
 }
 
-/// Opens a patch model (`file`, checked against `sha256`) whose input `input` must be
-/// `[N, 3, patch_px, patch_px]`; `origin` names its manifest in errors.
-pub(crate) fn open_patch_model(
-    file: &Path,
-    sha256: Option<&str>,
-    input: &str,
-    patch_px: u32,
-    origin: &str,
-    session: impl Into<SessionConfig>,
-) -> Result<OnnxModel, DetectorError> {
-    check_model_file(file, sha256, origin)?;
-    let model = OnnxModel::open(file, session)?;
-    let p = i64::from(patch_px);
-    let fits = model.input_shape(input).is_some_and(|s| {
-        s.len() == 4
-            && s.iter()
-                .zip([-1, 3, p, p])
-                .skip(1)
-                .all(|(m, want)| *m < 0 || *m == want)
-    });
-    if !fits {
-        return Err(DetectorError::Mismatch {
-            path: file.to_path_buf(),
-            manifest: origin.to_string(),
-            message: format!(
-                "expected an input {input:?} of shape [N, 3, {p}, {p}], the model has {:?}",
-                model
-                    .input_names()
-                    .into_iter()
-                    .map(|n| (model.input_shape(&n), n))
-                    .collect::<Vec<_>>()
-            ),
-        });
-    }
-    Ok(model)
-}
-
 /// The verifier shell: one ONNX Runtime session (run it on the detector's worker thread).
 pub struct BallVerifier {
     manifest: BallVerifierManifest,
@@ -313,22 +261,12 @@ impl BallVerifier {
         let shape = [balls.len() as i64, 3, i64::from(p), i64::from(p)];
         let data = std::mem::take(&mut self.tensor);
         let outputs = self.model.run_f32(&self.manifest.input, &shape, data)?;
-        let rows: Vec<[f32; 3]> = outputs
-            .first()
-            .filter(|o| o.shape.len() == 2 && o.shape.get(1) == Some(&3))
-            .map(|o| o.data.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect())
-            .unwrap_or_default();
-        if rows.len() != balls.len() {
-            return Err(DetectorError::Mismatch {
-                path: self.manifest.model_path(),
-                manifest: self.manifest.name.clone(),
-                message: format!(
-                    "expected an output [{}, 3], got {:?}",
-                    balls.len(),
-                    outputs.first().map(|o| o.shape.clone())
-                ),
-            });
-        }
+        let rows: Vec<[f32; 3]> = output_rows(
+            &outputs,
+            balls.len(),
+            &self.manifest.model_path(),
+            &self.manifest.name,
+        )?;
         out.extend(apply(balls, &rows, self.manifest.combine, threshold));
         Ok(out)
     }

@@ -24,9 +24,11 @@ use opencv::core::{Mat, Scalar, Size, BORDER_CONSTANT};
 use opencv::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::ball_verify::open_patch_model;
 use super::detector::{Detection, DetectorError};
-use super::manifest::{ManifestError, ObjectClass};
+use super::manifest::{
+    check_sha256_value, manifest_dir, parse_manifest, read_manifest, ManifestError, ObjectClass,
+};
+use super::patch_model::{open_patch_model, output_rows};
 use super::preprocess::{BgrFrame, PreprocessError};
 use crate::inference::{OnnxModel, SessionConfig};
 
@@ -64,23 +66,13 @@ pub struct FootRefinerManifest {
 impl FootRefinerManifest {
     /// Reads and validates a manifest file.
     pub fn load(path: &Path) -> Result<Self, ManifestError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Self::parse(&text, path)
+        Self::parse(&read_manifest(path)?, path)
     }
 
     /// Parses manifest text read from `path` (which names it in errors and gives `base_dir`).
     pub fn parse(text: &str, path: &Path) -> Result<Self, ManifestError> {
-        let mut m: Self = toml::from_str(text).map_err(|e| ManifestError::Parse {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
-        m.base_dir = path
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from("."));
+        let mut m: Self = parse_manifest(text, path)?;
+        m.base_dir = manifest_dir(path);
         let invalid = |key: &'static str, message: String| ManifestError::Invalid {
             path: path.to_path_buf(),
             key,
@@ -101,21 +93,13 @@ impl FootRefinerManifest {
                 return Err(invalid(key, format!("must be in {lo}..={hi}, got {v}")));
             }
         }
-        if let Some(sha) = &m.sha256 {
-            if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(invalid("sha256", "must be 64 hex digits".into()));
-            }
-        }
+        check_sha256_value(m.sha256.as_deref(), path)?;
         Ok(m)
     }
 
-    /// Absolute path of the ONNX file.
+    /// Absolute path of the ONNX file (`file` as is when absolute: `join` replaces).
     pub fn model_path(&self) -> PathBuf {
-        if self.file.is_absolute() {
-            self.file.clone()
-        } else {
-            self.base_dir.join(&self.file)
-        }
+        self.base_dir.join(&self.file)
     }
 
     /// Side (frame px) of the square cut for a box of height `box_h_px`.
@@ -128,8 +112,13 @@ impl FootRefinerManifest {
 /// (`dx`, `dy`) in units of `sides_px`): the bottom edge moves by `dy · s`, the box shifts
 /// sideways by `dx · s`. A row that is not finite or exceeds `max_shift` leaves its box alone, as
 /// does a move that would put the bottom above the top.
-pub fn apply(people: &mut [Detection], rows: &[[f32; 2]], sides_px: &[f32], max_shift: f32) {
-    for ((d, &[dx, dy]), &s) in people.iter_mut().zip(rows).zip(sides_px) {
+pub fn apply<'a>(
+    people: impl IntoIterator<Item = &'a mut Detection>,
+    rows: &[[f32; 2]],
+    sides_px: &[f32],
+    max_shift: f32,
+) {
+    for ((d, &[dx, dy]), &s) in people.into_iter().zip(rows).zip(sides_px) {
         if !(dx.is_finite() && dy.is_finite()) || dx.abs() > max_shift || dy.abs() > max_shift {
             continue;
         }
@@ -188,8 +177,8 @@ impl FootRefiner {
         frame: &BgrFrame<'_>,
         detections: &mut [Detection],
     ) -> Result<(), DetectorError> {
-        let mut people: Vec<&mut Detection> = detections
-            .iter_mut()
+        let people: Vec<&Detection> = detections
+            .iter()
             .filter(|d| d.class != ObjectClass::Ball)
             .collect();
         if people.is_empty() {
@@ -235,27 +224,16 @@ impl FootRefiner {
         let shape = [people.len() as i64, 3, i64::from(p), i64::from(p)];
         let data = std::mem::take(&mut self.tensor);
         let outputs = self.model.run_f32(&self.manifest.input, &shape, data)?;
-        let rows: Vec<[f32; 2]> = outputs
-            .first()
-            .filter(|o| o.shape.len() == 2 && o.shape.get(1) == Some(&2))
-            .map(|o| o.data.chunks_exact(2).map(|c| [c[0], c[1]]).collect())
-            .unwrap_or_default();
-        if rows.len() != people.len() {
-            return Err(DetectorError::Mismatch {
-                path: self.manifest.model_path(),
-                manifest: self.manifest.name.clone(),
-                message: format!(
-                    "expected an output [{}, 2], got {:?}",
-                    people.len(),
-                    outputs.first().map(|o| o.shape.clone())
-                ),
-            });
-        }
-        let mut owned: Vec<Detection> = people.iter().map(|d| **d).collect();
-        apply(&mut owned, &rows, &sides, self.manifest.max_shift);
-        for (d, refined) in people.iter_mut().zip(owned) {
-            **d = refined;
-        }
+        let rows: Vec<[f32; 2]> = output_rows(
+            &outputs,
+            sides.len(),
+            &self.manifest.model_path(),
+            &self.manifest.name,
+        )?;
+        let people = detections
+            .iter_mut()
+            .filter(|d| d.class != ObjectClass::Ball);
+        apply(people, &rows, &sides, self.manifest.max_shift);
         Ok(())
     }
 }

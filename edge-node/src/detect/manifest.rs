@@ -243,21 +243,51 @@ pub enum ManifestError {
     },
 }
 
+/// Reads a manifest file (the detector's or a second-stage model's).
+pub(crate) fn read_manifest(path: &Path) -> Result<String, ManifestError> {
+    std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Parses manifest TOML read from `path` (which names it in errors).
+pub(crate) fn parse_manifest<T: serde::de::DeserializeOwned>(
+    text: &str,
+    path: &Path,
+) -> Result<T, ManifestError> {
+    toml::from_str(text).map_err(|e| ManifestError::Parse {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+/// The directory a manifest at `path` resolves its relative file names against.
+pub(crate) fn manifest_dir(path: &Path) -> PathBuf {
+    path.parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Checks a manifest's optional `sha256` value: 64 hex digits.
+pub(crate) fn check_sha256_value(sha256: Option<&str>, path: &Path) -> Result<(), ManifestError> {
+    match sha256 {
+        Some(sha) if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Err(ManifestError::Invalid {
+                path: path.to_path_buf(),
+                key: "sha256",
+                message: "must be 64 hex digits".into(),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
 impl DetectorManifest {
     /// Reads and validates a manifest file.
     pub fn load(path: &Path) -> Result<Self, ManifestError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let mut manifest: Self = toml::from_str(&text).map_err(|e| ManifestError::Parse {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
-        manifest.base_dir = path
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from("."));
+        let mut manifest: Self = parse_manifest(&read_manifest(path)?, path)?;
+        manifest.base_dir = manifest_dir(path);
         manifest.validate(path)?;
         Ok(manifest)
     }
@@ -265,10 +295,7 @@ impl DetectorManifest {
     /// Parses a manifest from text (tests; `base_dir` is where `file` is resolved).
     pub fn from_toml(text: &str, base_dir: &Path) -> Result<Self, ManifestError> {
         let path = base_dir.join("<inline>");
-        let mut manifest: Self = toml::from_str(text).map_err(|e| ManifestError::Parse {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
+        let mut manifest: Self = parse_manifest(text, &path)?;
         manifest.base_dir = base_dir.to_path_buf();
         manifest.validate(&path)?;
         Ok(manifest)
@@ -284,13 +311,9 @@ impl DetectorManifest {
         self.foot_refiner.as_ref().map(|p| self.base_dir.join(p))
     }
 
-    /// Absolute path of the ONNX file.
+    /// Absolute path of the ONNX file (`file` as is when absolute: `join` replaces).
     pub fn model_path(&self) -> PathBuf {
-        if self.file.is_absolute() {
-            self.file.clone()
-        } else {
-            self.base_dir.join(&self.file)
-        }
+        self.base_dir.join(&self.file)
     }
 
     /// Input width and height in pixels.
@@ -358,11 +381,7 @@ impl DetectorManifest {
                 return Err(invalid(key, format!("must be in 0..=1, got {v}")));
             }
         }
-        if let Some(sha) = &self.sha256 {
-            if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(invalid("sha256", "must be 64 hex digits".into()));
-            }
-        }
+        check_sha256_value(self.sha256.as_deref(), path)?;
         match &self.output {
             OutputLayout::NanodetGfl { strides, reg_max }
                 if strides.is_empty() || strides.contains(&0) || *reg_max == 0 || *reg_max > 64 =>

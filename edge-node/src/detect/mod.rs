@@ -12,6 +12,7 @@ pub mod foot_refine;
 pub mod kit;
 pub mod manifest;
 pub mod nms;
+mod patch_model;
 pub mod preprocess;
 pub mod roles;
 
