@@ -3,62 +3,14 @@
 //! ball's patch scores above the threshold and above every patch centred on a person or on open
 //! grass; a tampered or missing verifier is refused by name.
 
-use std::path::PathBuf;
-
 use anyhow::{bail, Context, Result};
 use edge_node::detect::ball_verify::{BallVerifier, BallVerifierManifest};
 use edge_node::detect::detector::sha256_file;
 use edge_node::detect::preprocess::BgrFrame;
 use edge_node::detect::{BoxPx, Detection, Detector, DetectorError, DetectorManifest, ObjectClass};
-use opencv::core::Mat;
-use opencv::imgcodecs;
-use opencv::prelude::*;
-use touchline_tests::repo_root;
 
-fn models_dir() -> PathBuf {
-    repo_root().join("models")
-}
-
-fn frame() -> Result<(u32, u32, Vec<u8>)> {
-    let path = models_dir().join("testdata/detector-frame.jpg");
-    let p = path.to_str().context("non-UTF-8 path")?;
-    let img: Mat = imgcodecs::imread(p, imgcodecs::IMREAD_COLOR)?;
-    if img.empty() || img.channels() != 3 {
-        bail!("cannot read {p} as a BGR image");
-    }
-    let img = if img.is_continuous() {
-        img
-    } else {
-        img.try_clone()?
-    };
-    Ok((
-        img.cols() as u32,
-        img.rows() as u32,
-        img.data_bytes()?.to_vec(),
-    ))
-}
-
-/// (class, box) rows of the committed frame's truth.
-fn truth() -> Result<Vec<(String, BoxPx)>> {
-    let text = std::fs::read_to_string(models_dir().join("testdata/detector-frame.csv"))?;
-    let mut out = Vec::new();
-    for line in text.lines().skip(1) {
-        let f: Vec<&str> = line.split(',').collect();
-        let [class, x0, y0, x1, y1, _] = f[..] else {
-            bail!("bad truth line {line:?}");
-        };
-        out.push((
-            class.to_string(),
-            BoxPx {
-                x1: x0.parse()?,
-                y1: y0.parse()?,
-                x2: x1.parse()?,
-                y2: y1.parse()?,
-            },
-        ));
-    }
-    Ok(out)
-}
+mod models_common;
+use models_common::{held_out_frame, held_out_truth, models_dir};
 
 fn candidate(cx: f32, cy: f32) -> Detection {
     Detection {
@@ -94,25 +46,25 @@ fn the_true_ball_outscores_people_and_grass() -> Result<()> {
     let path = models_dir().join("touchline-ball.toml");
     let mut verifier = BallVerifier::open(&path, 1)?;
     let threshold = verifier.manifest().score;
-    let (w, h, bytes) = frame()?;
+    let (w, h, bytes) = held_out_frame()?;
     let frame = BgrFrame::new(w, h, &bytes)?;
-    let truth = truth()?;
+    let truth = held_out_truth()?;
     let ball = truth
         .iter()
-        .find(|(c, _)| c == "ball")
-        .map(|(_, b)| b.centre())
+        .find(|t| t.class == ObjectClass::Ball)
+        .map(|t| t.bbox.centre())
         .context("the test frame has a ball")?;
     let mut others: Vec<(f32, f32)> = truth
         .iter()
-        .filter(|(c, b)| c != "ball" && b.height() >= 12.0)
-        .map(|(_, b)| b.centre())
+        .filter(|t| t.class != ObjectClass::Ball && t.bbox.height() >= 12.0)
+        .map(|t| t.bbox.centre())
         .collect();
     // Open grass: points on a grid at least 60 px from every object.
     for gy in (100..h.saturating_sub(60)).step_by(150) {
         for gx in (100..w.saturating_sub(60)).step_by(200) {
             let (x, y) = (gx as f32, gy as f32);
-            let clear = truth.iter().all(|(_, b)| {
-                let (cx, cy) = b.centre();
+            let clear = truth.iter().all(|t| {
+                let (cx, cy) = t.bbox.centre();
                 (cx - x).hypot(cy - y) > 60.0
             });
             if clear {

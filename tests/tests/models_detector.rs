@@ -3,73 +3,19 @@
 //! manifest (and a mismatching manifest is refused with a clear error), and the model finds the
 //! players and the ball on a committed held-out generated frame.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use edge_node::detect::detector::sha256_file;
 use edge_node::detect::preprocess::BgrFrame;
-use edge_node::detect::{BoxPx, Detection, Detector, DetectorError, DetectorManifest, ObjectClass};
-use opencv::core::Mat;
-use opencv::imgcodecs;
-use opencv::prelude::*;
+use edge_node::detect::{Detection, Detector, DetectorError, DetectorManifest, ObjectClass};
 use sha2::{Digest, Sha256};
-use touchline_tests::repo_root;
 
-fn models_dir() -> PathBuf {
-    repo_root().join("models")
-}
+mod models_common;
+use models_common::{held_out_frame, held_out_truth, models_dir, Truth};
 
 fn manifest_path() -> PathBuf {
     models_dir().join("touchline-det.toml")
-}
-
-struct Truth {
-    class: ObjectClass,
-    bbox: BoxPx,
-    visible: bool,
-}
-
-fn read_truth(path: &Path) -> Result<Vec<Truth>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
-    let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate().skip(1) {
-        let f: Vec<&str> = line.split(',').collect();
-        let [class, x0, y0, x1, y1, visible] = f[..] else {
-            bail!("{}:{}: expected 6 fields", path.display(), i + 1);
-        };
-        let class = match class {
-            "player" => ObjectClass::Player,
-            "goalkeeper" => ObjectClass::Goalkeeper,
-            "referee" => ObjectClass::Referee,
-            "ball" => ObjectClass::Ball,
-            other => bail!("{}:{}: unknown class {other}", path.display(), i + 1),
-        };
-        out.push(Truth {
-            class,
-            bbox: BoxPx {
-                x1: x0.parse()?,
-                y1: y0.parse()?,
-                x2: x1.parse()?,
-                y2: y1.parse()?,
-            },
-            visible: visible == "1",
-        });
-    }
-    Ok(out)
-}
-
-fn read_frame(path: &Path) -> Result<(u32, u32, Vec<u8>)> {
-    let p = path.to_str().context("non-UTF-8 path")?;
-    let img: Mat = imgcodecs::imread(p, imgcodecs::IMREAD_COLOR)?;
-    if img.empty() || img.channels() != 3 {
-        bail!("cannot read {p} as a BGR image");
-    }
-    let bytes = if img.is_continuous() {
-        img.data_bytes()?.to_vec()
-    } else {
-        img.try_clone()?.data_bytes()?.to_vec()
-    };
-    Ok((img.cols() as u32, img.rows() as u32, bytes))
 }
 
 fn is_person(c: ObjectClass) -> bool {
@@ -98,8 +44,8 @@ fn manifest_sha256_matches_the_model_file() -> Result<()> {
 #[test]
 fn detector_finds_players_and_ball_on_a_held_out_frame() -> Result<()> {
     let mut detector = Detector::open(&manifest_path(), 2, Vec::new())?;
-    let (w, h, bytes) = read_frame(&models_dir().join("testdata/detector-frame.jpg"))?;
-    let truth = read_truth(&models_dir().join("testdata/detector-frame.csv"))?;
+    let (w, h, bytes) = held_out_frame()?;
+    let truth = held_out_truth()?;
     let frame = BgrFrame::new(w, h, &bytes)?;
     let dets: Vec<Detection> = detector.detect(&frame)?;
     // Informational only (no timed assertion): preprocessing + inference + decode, warm.

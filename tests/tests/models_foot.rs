@@ -3,62 +3,26 @@
 //! the refined person boxes' bottom edges are closer to the true ones than the detector's; a
 //! tampered refiner is refused by name.
 
-use std::path::PathBuf;
-
 use anyhow::{bail, Context, Result};
 use edge_node::detect::detector::sha256_file;
 use edge_node::detect::foot_refine::{FootRefiner, FootRefinerManifest};
 use edge_node::detect::preprocess::BgrFrame;
 use edge_node::detect::{BoxPx, Detection, DetectorError, DetectorManifest, ObjectClass};
-use opencv::core::Mat;
-use opencv::imgcodecs;
-use opencv::prelude::*;
-use touchline_tests::repo_root;
 
-fn models_dir() -> PathBuf {
-    repo_root().join("models")
-}
+mod models_common;
+use models_common::{held_out_frame, held_out_truth, models_dir};
 
-fn frame() -> Result<(u32, u32, Vec<u8>)> {
-    let path = models_dir().join("testdata/detector-frame.jpg");
-    let p = path.to_str().context("non-UTF-8 path")?;
-    let img: Mat = imgcodecs::imread(p, imgcodecs::IMREAD_COLOR)?;
-    if img.empty() || img.channels() != 3 {
-        bail!("cannot read {p} as a BGR image");
-    }
-    let img = if img.is_continuous() {
-        img
-    } else {
-        img.try_clone()?
-    };
-    Ok((
-        img.cols() as u32,
-        img.rows() as u32,
-        img.data_bytes()?.to_vec(),
-    ))
-}
-
-/// Whole people of the committed frame's truth: (box), not cut by the border, ≥ 12 px tall.
+/// Whole people of the held-out frame's truth: not cut by the border, ≥ 12 px tall.
 fn people(w: u32, h: u32) -> Result<Vec<BoxPx>> {
-    let text = std::fs::read_to_string(models_dir().join("testdata/detector-frame.csv"))?;
-    let mut out = Vec::new();
-    for line in text.lines().skip(1) {
-        let f: Vec<&str> = line.split(',').collect();
-        let [class, x0, y0, x1, y1, visible] = f[..] else {
-            bail!("bad truth line {line:?}");
-        };
-        let b = BoxPx {
-            x1: x0.parse()?,
-            y1: y0.parse()?,
-            x2: x1.parse()?,
-            y2: y1.parse()?,
-        };
-        let whole = b.x1 > 1.0 && b.y1 > 1.0 && b.x2 < w as f32 - 1.0 && b.y2 < h as f32 - 1.0;
-        if class != "ball" && visible == "1" && whole && b.height() >= 12.0 {
-            out.push(b);
-        }
-    }
-    Ok(out)
+    Ok(held_out_truth()?
+        .into_iter()
+        .filter(|t| {
+            let b = t.bbox;
+            let whole = b.x1 > 1.0 && b.y1 > 1.0 && b.x2 < w as f32 - 1.0 && b.y2 < h as f32 - 1.0;
+            t.class != ObjectClass::Ball && t.visible && whole && b.height() >= 12.0
+        })
+        .map(|t| t.bbox)
+        .collect())
 }
 
 #[test]
@@ -79,7 +43,7 @@ fn the_refiner_manifest_matches_its_file_and_the_detector_names_it() -> Result<(
 #[test]
 fn refined_box_bottoms_are_closer_to_the_truth() -> Result<()> {
     let mut refiner = FootRefiner::open(&models_dir().join("touchline-foot.toml"), 1)?;
-    let (w, h, bytes) = frame()?;
+    let (w, h, bytes) = held_out_frame()?;
     let frame = BgrFrame::new(w, h, &bytes)?;
     let truth = people(w, h)?;
     assert!(truth.len() >= 8, "{} people", truth.len());
