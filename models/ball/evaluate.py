@@ -4,11 +4,14 @@ Each npz (extract.py) holds every candidate of a set of frames with its detector
 A frame's kept candidates (score >= threshold), best first, match the frame's ball at most once:
 the first matching one is a TP, every other kept candidate an FP. Recall = TP / visible balls.
 """
-import json
+import pathlib
+import sys
+
 import numpy as np
 import onnxruntime as ort
 
-from train import to_tensor  # noqa: F401  (same preprocessing)
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "detector"))
+from common import patch_latency  # noqa: E402,F401  (report.py takes it from here)
 
 
 def verify(onnx_path, patches, threads=2, batch=4096):
@@ -80,18 +83,3 @@ if __name__ == "__main__":
         print(f"  centre error on positives: candidate {np.median(err0):.2f} px median, "
               f"verifier {np.median(err1):.2f} px")
 
-
-def latency(onnx_path, threads, n_patches=16, runs=200):
-    import time
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = threads
-    sess = ort.InferenceSession(onnx_path, so, providers=["CPUExecutionProvider"])
-    x = np.random.default_rng(0).random((n_patches, 3, 32, 32), dtype=np.float32)
-    for _ in range(10):
-        sess.run(None, {"patches": x})
-    ts = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        sess.run(None, {"patches": x})
-        ts.append((time.perf_counter() - t0) * 1e3)
-    return {"median_ms": float(np.median(ts)), "min_ms": float(np.min(ts)), "p90_ms": float(np.percentile(ts, 90))}

@@ -102,7 +102,6 @@ def main():
                 continue
             h = img.shape[0]
             cands = candidates(sess, img, args.floor)
-            hit = set()
             for cx, cy, sc in cands:
                 lab, dx, dy = label(cx, cy, balls, h)
                 patches.append(cut(img, cx, cy))
@@ -113,7 +112,6 @@ def main():
                 sources.append(f"{src}:{idx}")
             for b in balls:
                 n_balls += 1
-                gx, gy = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
                 if any(label(cx, cy, [b], h)[0] for cx, cy, _ in cands):
                     n_found += 1
         print(f"{(args.feed + args.export)[gi]}: {len(labels)} patches so far", flush=True)

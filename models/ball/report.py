@@ -14,7 +14,7 @@ import platform
 import numpy as np
 import onnxruntime as ort
 
-from evaluate import ap, frame_pr, latency, verify
+from evaluate import ap, frame_pr, patch_latency, verify
 
 # The detector manifest's own ball threshold (models/touchline-det.toml, thresholds.ball_score),
 # the baseline the verifier is compared with.
@@ -86,7 +86,7 @@ def main():
                                 "verified_p90": float(np.percentile(err_ver, 90))},
         }
         print(name, json.dumps(sets[name]), flush=True)
-    lat = {t: latency(onnx, t, n_patches=MAX_CANDIDATES) for t in (1, 2)}
+    lat = {t: patch_latency(onnx, MAX_CANDIDATES, t) for t in (1, 2)}
     # What the per-frame cap costs: recall with twice as many candidates verified.
     wide = {}
     for path in args.test:

@@ -4,10 +4,14 @@ box's bottom-centre, on extract.py sets; and CPU latency per batch.
 Usage: evaluate.py --onnx models/touchline-foot.onnx SET.npz...
 """
 import argparse
-import time
+import pathlib
+import sys
 
 import numpy as np
 import onnxruntime as ort
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "detector"))
+from common import patch_latency  # noqa: E402
 
 
 def session(path, threads=1):
@@ -43,19 +47,6 @@ def summary(before, after):
     return {"detector": row(before), "refined": row(after)}
 
 
-def latency(path, n=22, runs=200):
-    sess = session(path, 1)
-    x = np.random.default_rng(0).random((n, 3, 32, 32), dtype=np.float32)
-    for _ in range(10):
-        sess.run(None, {"patches": x})
-    ts = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        sess.run(None, {"patches": x})
-        ts.append((time.perf_counter() - t0) * 1e3)
-    return {"median_ms": float(np.median(ts)), "min_ms": float(np.min(ts)), "p90_ms": float(np.percentile(ts, 90))}
-
-
 if __name__ == "__main__":
     a = argparse.ArgumentParser()
     a.add_argument("--onnx", required=True)
@@ -70,4 +61,4 @@ if __name__ == "__main__":
             print(f"  {name:6s} n={sel.sum():6d} dy |med| {r['detector']['dy_median_px']:.3f} -> {r['refined']['dy_median_px']:.3f} px, "
                   f"rms {r['detector']['dy_rms_px']:.3f} -> {r['refined']['dy_rms_px']:.3f}, bias {r['detector']['dy_bias_px']:+.3f} -> {r['refined']['dy_bias_px']:+.3f}; "
                   f"dx |med| {r['detector']['dx_median_px']:.3f} -> {r['refined']['dx_median_px']:.3f}")
-    print("latency 22 patches, 1 thread", latency(args.onnx))
+    print("latency 22 patches, 1 thread", patch_latency(args.onnx, 22, 1))

@@ -10,7 +10,7 @@ import pathlib
 
 import onnxruntime as ort
 
-from evaluate import errors, latency, session, summary
+from evaluate import errors, patch_latency, session, summary
 from patch import MIN_SIDE_PX, PAD, PATCH, SCALE
 
 MAX_SHIFT = 0.25
@@ -34,10 +34,10 @@ def main():
             r[name]["samples"] = int(sel.sum())
         sets[pathlib.Path(p).stem.removeprefix("foot-")] = r
         print(pathlib.Path(p).stem, json.dumps(r["all"]), flush=True)
-    lat = {t: latency(args.onnx) for t in (1,)}
+    lat = patch_latency(args.onnx, 22, 1)
     tm = json.loads(pathlib.Path(args.onnx + ".train.json").read_text())
     sha = hashlib.sha256(pathlib.Path(args.onnx).read_bytes()).hexdigest()
-    m = {"sets": sets, "latency_22_patches_1_thread": lat[1], "train": tm, "sha256": sha,
+    m = {"sets": sets, "latency_22_patches_1_thread": lat, "train": tm, "sha256": sha,
          "onnxruntime": ort.__version__}
     (models / f"{args.name}.metrics.json").write_text(json.dumps(m, indent=1))
     write_manifest(models, args.name, sha, tm)
