@@ -34,8 +34,11 @@ $X --out $V/train-video.npz --every 2 --feed $(ls -d $V/feeds/s92*)
 $X --out $V/val.npz --export $D/val-50 $D/val-51 $D/val-52
 $X --out $V/test-stills.npz --export $D/test-900 $D/test-901 $D/test-902
 $X --out $V/test-video.npz --feed $V/feeds/s9901 $V/feeds/s9902 $V/feeds/s9903 $V/feeds/s9904
+# Held-out search patches (the ball up to half a search step off the patch centre, and its
+# neighbourhood): the card's measure of the local search.
+$PY $M/ball/extract_search.py --out $V/search-test-video.npz --feed $V/feeds/s9901 $V/feeds/s9902 $V/feeds/s9903 $V/feeds/s9904
 $PY $M/ball/train.py --train $V/train-stills.npz $V/train-video.npz --out $M/touchline-ball.onnx
 $PY $M/ball/report.py --onnx $M/touchline-ball.onnx --val $V/val.npz \
-  --test $V/test-stills.npz $V/test-video.npz --models-dir $M
+  --test $V/test-stills.npz $V/test-video.npz --search-test $V/search-test-video.npz --models-dir $M
 rm -f $M/touchline-ball.onnx.train.json  # its content is in touchline-ball.metrics.json
 echo "ball verifier retrained in $(( $(date +%s) - start )) s (feed generation excluded)"

@@ -22,6 +22,13 @@ DETECTOR_BALL_THRESHOLD = 0.4
 CANDIDATE_SCORE = 0.05
 MAX_CANDIDATES = 8
 THRESHOLDS = [round(t, 2) for t in np.arange(0.2, 0.81, 0.05)]
+# The local search's settings (edge_node::detect::ball_search), written into the manifest's
+# [search] table: a grid of step 4 leaves a ball within 2 px per axis of some patch centre, about
+# the candidates' match tolerance the verifier was trained on (a verifier also trained on balls up
+# to 7 px off centre, for a coarser grid, lost candidate precision: held-out video 0.924 -> 0.729
+# at the same recall, and tracked-ball precision with it). Step, radius, score and gap were chosen
+# with `edge-node eval` on the tuning feeds (generate --seed 7001..7003), tracked-ball P / R.
+SEARCH = {"step_px": 4, "radius_steps": 1, "score": 0.6, "max_gap_ms": 400}
 
 
 def scored(onnx, path, max_candidates=MAX_CANDIDATES):
@@ -55,6 +62,8 @@ def main():
     a.add_argument("--onnx", required=True)
     a.add_argument("--val", required=True)
     a.add_argument("--test", nargs="+", required=True)
+    a.add_argument("--search-test", nargs="*", default=[],
+                   help="extract_search.py sets: patch-level search recall / false positives")
     a.add_argument("--models-dir", required=True)
     a.add_argument("--name", default="touchline-ball")
     args = a.parse_args()
@@ -92,10 +101,25 @@ def main():
     for path in args.test:
         s = scored(onnx, path, 2 * MAX_CANDIDATES)
         wide[pathlib.Path(path).stem] = dict(zip(("precision", "recall"), frame_pr(s["src"], s["lab"], s["geo"], s["balls"], best)))
+    search = {}
+    for path in args.search_test:
+        z = np.load(path)
+        v = verify(onnx, z["patches"])
+        pos = z["labels"] > 0
+        hit = v[:, 0] >= SEARCH["score"]
+        err = np.hypot(*(z["offsets"][pos] - v[pos, 1:]).T)
+        search[pathlib.Path(path).stem] = {
+            "positives": int(pos.sum()), "negatives": int((~pos).sum()),
+            "recall": float(hit[pos].mean()), "false_positive_rate": float(hit[~pos].mean()),
+            "centre_error_median_px": float(np.median(err)), "centre_error_p90_px": float(np.percentile(err, 90))}
+        print(pathlib.Path(path).stem, json.dumps(search[pathlib.Path(path).stem]), flush=True)
+    grid = (2 * SEARCH["radius_steps"] + 1) ** 2
+    lat_search = patch_latency(onnx, grid, 1)
     tm = json.loads(pathlib.Path(onnx + ".train.json").read_text())
     sha = hashlib.sha256(pathlib.Path(onnx).read_bytes()).hexdigest()
     metrics = {"threshold": best, "candidate_score": CANDIDATE_SCORE, "max_candidates": MAX_CANDIDATES,
-               "sets": sets, "twice_the_candidates": wide, "latency": lat, "train": tm, "sha256": sha,
+               "sets": sets, "twice_the_candidates": wide,
+               "search": {"settings": SEARCH, "sets": search, "latency_1_thread": lat_search}, "latency": lat, "train": tm, "sha256": sha,
                "onnxruntime": ort.__version__, "cpu": platform.processor() or platform.machine()}
     (models / f"{args.name}.metrics.json").write_text(json.dumps(metrics, indent=1))
     write_manifest(models, args.name, sha, best, tm)
@@ -123,6 +147,15 @@ max_candidates = {MAX_CANDIDATES}
 # patches (best recall-weighted F2), not on the held-out sets.
 combine = "geometric_mean"
 score = {threshold}
+
+# Local search (edge_node::detect::ball_search): for max_gap_ms after the detector's last ball, when
+# no ball detection lies near its predicted image position, verify a (2 radius_steps + 1)^2 grid of patches
+# (step step_px) around it and keep the best probability >= score.
+[search]
+step_px = {SEARCH["step_px"]}
+radius_steps = {SEARCH["radius_steps"]}
+score = {SEARCH["score"]}
+max_gap_ms = {SEARCH["max_gap_ms"]}
 
 [provenance]
 architecture = "4 conv3x3 + BN + ReLU blocks (16-24-32-48 ch) with 3 max-pools, FC 64, 3 outputs"
@@ -168,6 +201,10 @@ def write_card(models, name, m, size):
                     for k, v in sets.items())
     wide = "; ".join(f"{k}: {m['sets'][k]['verified']['recall']:.3f} → {v['recall']:.3f}" for k, v in m["twice_the_candidates"].items())
     tm = m["train"]
+    se = m["search"]
+    st = se["settings"]
+    srows = "\n".join(f"| {k} | {v['positives']} / {v['negatives']} | {v['recall']:.3f} | {v['false_positive_rate']:.4f} | "
+                      f"{v['centre_error_median_px']:.2f} / {v['centre_error_p90_px']:.2f} px |" for k, v in se["sets"].items())
     text = f'''# {name}: ball verifier (second stage behind touchline-det)
 
 Written by `models/ball/report.py`; every number is measured by it (`bash models/train_ball.sh`
@@ -184,6 +221,11 @@ regenerates the data, retrains and rewrites this card, the manifest and `{name}.
   on the validation patches). The edge node's detector applies it when the detector manifest names
   the verifier (`ball_verifier = "{name}.toml"`); the verified score replaces the detector's ball score
   and its threshold, and the box moves to the refined centre (`edge_node::detect::ball_verify`).
+- Local search (manifest `[search]`, `edge_node::detect::ball_search`): for {st["max_gap_ms"]} ms after the
+  last ball the detector proposed (search finds do not extend it), in a frame where no ball detection lies near the ball's predicted image position, the edge
+  node verifies a {2 * st["radius_steps"] + 1}x{2 * st["radius_steps"] + 1} grid of patches (step {st["step_px"]} px) around that position and keeps
+  the best probability ≥ {st["score"]}. On H.264 video the detector proposes no candidate at all for about a
+  third of the visible balls; the search finds many of them.
 - {tm["params"]} parameters, {size / 1024:.0f} KB ONNX (opset 17), input `patches` f32 [N, 3, 32, 32]
   BGR / 255, output `ball` f32 [N, 3].
 - sha256 `{m["sha256"]}`.
@@ -221,6 +263,18 @@ Ball centre error on matched candidates, detector box centre → verifier: {cerr
 
 Verifying {2 * m["max_candidates"]} candidates per frame instead of {m["max_candidates"]} changes recall at the threshold by: {wide}.
 The edge node verifies {m["max_candidates"]} (latency below is per batch of that many).
+
+Local search on held-out video (`ball/extract_search.py` on `generate --seed 9901..9904`, patch
+level at the search score {st["score"]}): recall over patches centred up to half a grid step (±2 px
+per axis) off a visible ball, whether or not the detector proposed it; false-positive rate over
+patches 14-40 px beside a ball or on a ball hidden ≥ 90 % behind a player:
+
+| set | positives / negatives | recall | false-positive rate | centre error median / p90 |
+|---|---|---|---|---|
+{srows}
+
+Whole-feed effect (tracked ball through `edge-node eval`): edge-node README. A search of
+{(2 * st["radius_steps"] + 1) ** 2} patches costs {se["latency_1_thread"]["median_ms"]:.2f} ms (median, 1 thread).
 
 ## CPU latency (ONNX Runtime {m["onnxruntime"]}, this machine, a batch of {m["max_candidates"]} patches)
 | threads | median | min | p90 |

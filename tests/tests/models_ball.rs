@@ -4,6 +4,7 @@
 //! grass; a tampered or missing verifier is refused by name.
 
 use anyhow::{bail, Context, Result};
+use edge_node::detect::ball_search::BallSearch;
 use edge_node::detect::ball_verify::{BallVerifier, BallVerifierManifest};
 use edge_node::detect::detector::sha256_file;
 use edge_node::detect::preprocess::BgrFrame;
@@ -104,6 +105,66 @@ fn the_true_ball_outscores_people_and_grass() -> Result<()> {
         best_other < threshold,
         "a non-ball patch scored {best_other}"
     );
+    Ok(())
+}
+
+#[test]
+fn the_local_search_finds_the_ball_off_centre_and_nothing_on_grass() -> Result<()> {
+    let path = models_dir().join("touchline-ball.toml");
+    let mut verifier = BallVerifier::open(&path, 1)?;
+    let search = verifier
+        .manifest()
+        .search
+        .context("touchline-ball.toml has no [search] table")?;
+    let (w, h, bytes) = held_out_frame()?;
+    let frame = BgrFrame::new(w, h, &bytes)?;
+    let truth = held_out_truth()?;
+    let ball = truth
+        .iter()
+        .find(|t| t.class == ObjectClass::Ball)
+        .map(|t| t.bbox.centre())
+        .context("the test frame has a ball")?;
+    let grid_at = |x: f32, y: f32| {
+        let mut s = BallSearch::new(search);
+        s.observe(0, &[(BoxPx::from_cxcywh(x, y, 4.0, 4.0), 1.0)], None);
+        s.grid(40_000_000, &[])
+    };
+    // Predictions off by up to a grid step in each direction: the ball is found, at its centre.
+    let step = search.step_px;
+    for (ox, oy) in [
+        (0.0, 0.0),
+        (step, 0.0),
+        (-0.7 * step, 0.6 * step),
+        (0.4 * step, -step),
+    ] {
+        let grid = grid_at(ball.0 + ox, ball.1 + oy);
+        let found = verifier
+            .search(&frame, &grid, (4.0, 4.0), 3)?
+            .with_context(|| format!("no ball found with the prediction off by ({ox}, {oy}) px"))?;
+        let (cx, cy) = found.box_px.centre();
+        let err = (cx - ball.0).hypot(cy - ball.1);
+        eprintln!(
+            "prediction off by ({ox}, {oy}): p {:.3}, centre error {err:.2} px",
+            found.score
+        );
+        assert!(err <= 2.0, "found {err} px from the ball");
+        assert!(found.score >= search.score);
+    }
+    // Grids on open grass and on people find nothing.
+    let mut misses = 0;
+    for t in truth.iter().filter(|t| t.class != ObjectClass::Ball) {
+        let (cx, cy) = t.bbox.centre();
+        if (cx - ball.0).hypot(cy - ball.1) < 60.0 {
+            continue;
+        }
+        let found = verifier.search(&frame, &grid_at(cx, t.bbox.y2), (4.0, 4.0), 3)?;
+        assert!(
+            found.is_none(),
+            "a ball found at the feet of a person at ({cx}, {cy}): {found:?}"
+        );
+        misses += 1;
+    }
+    assert!(misses >= 10, "{misses} person grids");
     Ok(())
 }
 

@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::ball_search::BallSearchConfig;
 use super::decode::BoxPx;
 use super::detector::{Detection, DetectorError};
 use super::manifest::{
@@ -78,6 +79,10 @@ pub struct BallVerifierManifest {
     /// Threshold on the verified score; it replaces the detector manifest's
     /// `thresholds.ball_score`.
     pub score: f32,
+    /// Local search around the last ball when the detector proposes none near it
+    /// ([`super::ball_search`]); absent = no search.
+    #[serde(default)]
+    pub search: Option<BallSearchConfig>,
     /// Free-form training provenance; informational.
     #[serde(default)]
     pub provenance: BTreeMap<String, toml::Value>,
@@ -117,6 +122,9 @@ impl BallVerifierManifest {
                 "max_candidates",
                 format!("must be in 1..=256, got {}", m.max_candidates),
             ));
+        }
+        if let Some(Err((key, message))) = m.search.as_ref().map(BallSearchConfig::validate) {
+            return Err(invalid(key, message));
         }
         check_sha256_value(m.sha256.as_deref(), path)?;
         Ok(m)
@@ -270,6 +278,80 @@ impl BallVerifier {
         out.extend(apply(balls, &rows, self.manifest.combine, threshold));
         Ok(out)
     }
+
+    /// Runs the verifier on patches centred at `centres` (a search grid) and returns the best
+    /// find scoring at least the manifest's `search.score`, as a ball detection of size `size_px`
+    /// at the refined centre, scored by the verifier's probability. `None` without a `[search]`
+    /// table, with no centres, or when nothing passes.
+    pub fn search(
+        &mut self,
+        frame: &BgrFrame<'_>,
+        centres: &[(f32, f32)],
+        size_px: (f32, f32),
+        model_class_id: usize,
+    ) -> Result<Option<Detection>, DetectorError> {
+        let Some(search) = self.manifest.search else {
+            return Ok(None);
+        };
+        if centres.is_empty() {
+            return Ok(None);
+        }
+        let p = self.manifest.patch_px;
+        self.tensor.clear();
+        for &(cx, cy) in centres {
+            cut_patch(frame, cx, cy, p, self.manifest.pad_value, &mut self.tensor);
+        }
+        let shape = [centres.len() as i64, 3, i64::from(p), i64::from(p)];
+        let data = std::mem::take(&mut self.tensor);
+        let outputs = self.model.run_f32(&self.manifest.input, &shape, data)?;
+        let rows: Vec<[f32; 3]> = output_rows(
+            &outputs,
+            centres.len(),
+            &self.manifest.model_path(),
+            &self.manifest.name,
+        )?;
+        Ok(best_find(
+            centres,
+            &rows,
+            search.score,
+            size_px,
+            model_class_id,
+        ))
+    }
+}
+
+/// The best search find: the grid patch with the highest probability (at least `threshold`), its
+/// box of `size_px` at the refined centre (offsets over half a patch are not trusted: the
+/// patch centre is kept), tagged `model_class_id` (the detector's ball class). Rows that are not
+/// finite are skipped.
+pub fn best_find(
+    centres: &[(f32, f32)],
+    rows: &[[f32; 3]],
+    threshold: f32,
+    size_px: (f32, f32),
+    model_class_id: usize,
+) -> Option<Detection> {
+    centres
+        .iter()
+        .zip(rows)
+        .filter(|(_, [p, dx, dy])| p.is_finite() && dx.is_finite() && dy.is_finite())
+        .filter(|(_, [p, ..])| *p >= threshold)
+        .max_by(|a, b| a.1[0].total_cmp(&b.1[0]))
+        .map(|(&(cx, cy), &[p, dx, dy])| {
+            let (nx, ny) = (cx.floor() + dx, cy.floor() + dy);
+            let (x, y) = if (nx - cx).abs() <= 16.0 && (ny - cy).abs() <= 16.0 {
+                (nx, ny)
+            } else {
+                (cx, cy)
+            };
+            Detection {
+                box_px: BoxPx::from_cxcywh(x, y, size_px.0.max(1.0), size_px.1.max(1.0)),
+                score: p,
+                class: ObjectClass::Ball,
+                team: None,
+                model_class_id,
+            }
+        })
 }
 
 #[cfg(test)]
@@ -287,6 +369,40 @@ max_candidates = 16
 combine = "geometric_mean"
 score = 0.5
 "#;
+
+    #[test]
+    fn the_best_search_find_passes_the_threshold_and_is_refined() {
+        let centres = [(100.0, 50.0), (108.0, 50.0), (116.5, 50.0)];
+        let rows = [[0.7, 1.0, 0.5], [0.9, -2.0, 3.0], [f32::NAN, 0.0, 0.0]];
+        let found = best_find(&centres, &rows, 0.6, (5.0, 6.0), 3);
+        let Some(d) = found else {
+            panic!("nothing found");
+        };
+        assert_eq!(d.score, 0.9);
+        assert_eq!(d.box_px.centre(), (106.0, 53.0));
+        assert_eq!((d.box_px.width(), d.box_px.height()), (5.0, 6.0));
+        assert_eq!((d.class, d.model_class_id), (ObjectClass::Ball, 3));
+        // Nothing over the threshold; a wild offset keeps the patch centre.
+        assert!(best_find(&centres, &rows, 0.95, (5.0, 6.0), 3).is_none());
+        let wild = best_find(&centres[..1], &[[0.8, 40.0, 0.0]], 0.5, (4.0, 4.0), 3);
+        assert_eq!(wild.map(|d| d.box_px.centre()), Some((100.0, 50.0)));
+    }
+
+    #[test]
+    fn a_bad_search_table_is_named() {
+        let text = format!(
+            "{GOOD}\n[search]\nstep_px = 8\nradius_steps = 1\nscore = 0.6\nmax_gap_ms = 0\n"
+        );
+        let err = BallVerifierManifest::parse(&text, Path::new("b.toml"));
+        let msg = err.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(msg.contains("search.max_gap_ms"), "{msg}");
+        let ok =
+            BallVerifierManifest::parse(&text.replace("= 0\n", "= 400\n"), Path::new("b.toml"));
+        assert_eq!(
+            ok.ok().and_then(|m| m.search).map(|s| s.max_gap_ms),
+            Some(400)
+        );
+    }
 
     #[test]
     fn parses_and_names_bad_keys() {

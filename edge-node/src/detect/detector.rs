@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use super::ball_search::BallSearchConfig;
 use super::ball_verify::BallVerifier;
 use super::decode::{decode, BoxPx, DecodeError};
 use super::foot_refine::FootRefiner;
@@ -219,6 +220,27 @@ impl Detector {
             kits,
             tensor: Vec::new(),
         })
+    }
+
+    /// The ball verifier's local-search settings, when it has them.
+    pub fn ball_search_config(&self) -> Option<BallSearchConfig> {
+        self.verifier.as_ref().and_then(|v| v.manifest().search)
+    }
+
+    /// Runs the ball verifier's local search on `centres` (see [`BallVerifier::search`]); `None`
+    /// without a verifier or a `[search]` table.
+    pub fn search_ball(
+        &mut self,
+        frame: &BgrFrame<'_>,
+        centres: &[(f32, f32)],
+        size_px: (f32, f32),
+    ) -> Result<Option<Detection>, DetectorError> {
+        let ball_id = (0..self.manifest.classes.len())
+            .find(|&i| self.manifest.map_class(i) == Some(ObjectClass::Ball));
+        match (&mut self.verifier, ball_id) {
+            (Some(v), Some(id)) => v.search(frame, centres, size_px, id),
+            _ => Ok(None),
+        }
     }
 
     /// The manifest in use.

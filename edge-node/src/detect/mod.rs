@@ -5,6 +5,7 @@
 //! synthetic tensors; [`Detector`] is the shell that owns one ONNX Runtime session and is run on a
 //! dedicated worker thread (one session per worker).
 
+pub mod ball_search;
 pub mod ball_verify;
 pub mod decode;
 pub mod detector;

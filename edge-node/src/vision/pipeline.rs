@@ -10,11 +10,12 @@ use edge_core::{
 };
 use nalgebra::{Matrix2, Point2, Point3};
 
+use crate::detect::ball_search::BallSearch;
 use crate::detect::kit::torso_colour;
 use crate::detect::manifest::ObjectClass;
 use crate::detect::preprocess::BgrFrame;
 use crate::detect::roles::{RoleLearner, RoleLearnerConfig};
-use crate::detect::{Detection, Detector, DetectorError, Thresholds};
+use crate::detect::{BoxPx, Detection, Detector, DetectorError, Thresholds};
 use crate::video::{Frame, PixelFormat};
 
 /// Why a frame could not be processed.
@@ -61,6 +62,8 @@ pub struct CameraPipeline {
     /// Match clock = stream pts + offset.
     clock_offset_ns: i64,
     scaled: Option<(u32, u32, Camera)>,
+    /// Local ball search around the last ball (when the ball verifier's manifest has one).
+    search: Option<BallSearch>,
     /// Referee recovery by shirt colour (models that name roles; `None` with configured kits).
     roles: Option<RoleLearner>,
     /// Detector thresholds for tracking: for people the manifest's lowered to the tracker's
@@ -119,8 +122,10 @@ impl CameraPipeline {
             nms_iou: manifest.nms_iou,
         };
         let roles = (!detector.has_kits()).then(|| RoleLearner::new(RoleLearnerConfig::default()));
+        let search = detector.ball_search_config().map(BallSearch::new);
         Ok(Self {
             camera,
+            search,
             roles,
             detector,
             tracker: Tracker::new(tracker)?,
@@ -193,6 +198,24 @@ impl CameraPipeline {
         let bgr = BgrFrame::new(frame.width_px, frame.height_px, &frame.data)
             .map_err(DetectorError::from)?;
         let mut detections = self.detector.detect_with(&bgr, self.thresholds)?;
+        let venue_time_ns = (frame.pts_ns as i64).saturating_add(self.clock_offset_ns);
+        if let Some(search) = &mut self.search {
+            let seen: Vec<(BoxPx, f32)> = detections
+                .iter()
+                .filter(|d| d.class == ObjectClass::Ball)
+                .map(|d| (d.box_px, d.score))
+                .collect();
+            let boxes: Vec<BoxPx> = seen.iter().map(|(b, _)| *b).collect();
+            let grid = search.grid(venue_time_ns, &boxes);
+            let mut found = None;
+            if let (false, Some(size_px)) = (grid.is_empty(), search.size_px()) {
+                if let Some(d) = self.detector.search_ball(&bgr, &grid, size_px)? {
+                    found = Some(d.box_px);
+                    detections.push(d);
+                }
+            }
+            search.observe(venue_time_ns, &seen, found);
+        }
         if let Some(roles) = &mut self.roles {
             let seen: Vec<_> = detections
                 .iter()
@@ -208,7 +231,6 @@ impl CameraPipeline {
             }
         }
         let core = self.to_core(frame.width_px, frame.height_px, &detections);
-        let venue_time_ns = (frame.pts_ns as i64).saturating_add(self.clock_offset_ns);
         let (balls, people): (Vec<_>, Vec<_>) =
             core.into_iter().partition(|d| d.class == CoreClass::Ball);
         let cam = self.camera_for(frame.width_px, frame.height_px);
