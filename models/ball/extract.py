@@ -20,7 +20,7 @@ import numpy as np
 import onnxruntime as ort
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "detector"))
-from common import BALL, letterbox, to_tensor  # noqa: E402
+from common import BALL, letterbox, to_tensor, video_frames  # noqa: E402
 from data import read_export  # noqa: E402
 
 from patch import PATCH, cut  # noqa: E402
@@ -66,14 +66,8 @@ def frames_of_feed(feed):
                 if row["object"] == "B" and row["visible"] == "1" and float(row["occlusion"]) < 0.9:
                     balls.setdefault(int(row["frame"]), []).append(
                         tuple(float(row[k]) for k in ("x0", "y0", "x1", "y1")))
-        cap = cv2.VideoCapture(str(feed / cam["video"]))
-        i = 0
-        while True:
-            ok, img = cap.read()
-            if not ok:
-                break
+        for i, img in video_frames(feed / cam["video"]):
             yield f"{feed.name}/{cam['name']}", i, img, balls.get(i, [])
-            i += 1
 
 
 def frames_of_export(export):

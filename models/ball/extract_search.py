@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "detector"))
-from common import BALL  # noqa: E402
+from common import BALL, video_frames  # noqa: E402
 from data import read_export  # noqa: E402
 
 from patch import PATCH, cut  # noqa: E402
@@ -46,14 +46,8 @@ def frames_of_feed(feed):
                     continue
                 box = tuple(float(row[k]) for k in ("x0", "y0", "x1", "y1"))
                 (vis if float(row["occlusion"]) < 0.9 else hid).setdefault(int(row["frame"]), []).append(box)
-        cap = cv2.VideoCapture(str(feed / cam["video"]))
-        i = 0
-        while True:
-            ok, img = cap.read()
-            if not ok:
-                break
+        for i, img in video_frames(feed / cam["video"]):
             yield f"{feed.name}/{cam['name']}", i, img, vis.get(i, []), hid.get(i, [])
-            i += 1
 
 
 def frames_of_export(export):

@@ -1,9 +1,6 @@
 """Shared pieces of the detector pipeline: preprocessing identical to the edge node
 (edge-node/src/detect/preprocess.rs: OpenCV INTER_LINEAR, centred letterbox, pad 114, BGR,
 /255), the generated-data loader, NMS identical to edge-node/src/detect/nms.rs, and metrics."""
-import csv
-import json
-import pathlib
 
 import cv2
 import numpy as np
@@ -12,6 +9,18 @@ INPUT_W, INPUT_H = 960, 544
 PAD = 114
 CLASSES = ["player", "goalkeeper", "referee", "ball"]
 BALL = 3
+
+
+def video_frames(path):
+    """(index, BGR image) for every frame OpenCV's FFmpeg decodes from the video at `path`."""
+    cap = cv2.VideoCapture(str(path))
+    i = 0
+    while True:
+        ok, img = cap.read()
+        if not ok:
+            return
+        yield i, img
+        i += 1
 
 
 def letterbox(img_bgr, in_w=INPUT_W, in_h=INPUT_H, pad=PAD):

@@ -16,7 +16,7 @@ import onnxruntime as ort
 
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "detector"))
-from common import BALL, decode_rows, iou, letterbox, to_tensor  # noqa: E402
+from common import BALL, decode_rows, iou, letterbox, to_tensor, video_frames  # noqa: E402
 
 from patch import cut, side  # noqa: E402
 
@@ -34,18 +34,12 @@ def feed_frames(feed, every):
                     continue
                 boxes.setdefault(int(row["frame"]), []).append(
                     (*(float(row[k]) for k in ("x0", "y0", "x1", "y1")), float(row["occlusion"])))
-        cap = cv2.VideoCapture(str(feed / cam["video"]))
-        i = 0
-        while True:
-            ok, img = cap.read()
-            if not ok:
-                break
+        for i, img in video_frames(feed / cam["video"]):
             if i % every == 0:
                 h, w = img.shape[:2]
                 # Boxes touching the border are truncated.
                 gts = [b for b in boxes.get(i, []) if b[0] > 1 and b[1] > 1 and b[2] < w - 1 and b[3] < h - 1]
                 yield f"{feed.name}/{cam['name']}:{i}", img, gts
-            i += 1
 
 
 def export_frames(export):

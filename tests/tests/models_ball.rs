@@ -11,7 +11,7 @@ use edge_node::detect::preprocess::BgrFrame;
 use edge_node::detect::{BoxPx, Detection, Detector, DetectorError, DetectorManifest, ObjectClass};
 
 mod models_common;
-use models_common::{held_out_frame, held_out_truth, models_dir};
+use models_common::{held_out_frame, held_out_truth, models_dir, Truth};
 
 fn candidate(cx: f32, cy: f32) -> Detection {
     Detection {
@@ -22,6 +22,31 @@ fn candidate(cx: f32, cy: f32) -> Detection {
         team: None,
         model_class_id: 3,
     }
+}
+
+/// The shipped verifier, the committed held-out frame (width, height, BGR bytes), its truth and
+/// the true ball's centre.
+struct Scene {
+    verifier: BallVerifier,
+    frame: (u32, u32, Vec<u8>),
+    truth: Vec<Truth>,
+    ball: (f32, f32),
+}
+
+fn scene() -> Result<Scene> {
+    let verifier = BallVerifier::open(&models_dir().join("touchline-ball.toml"), 1)?;
+    let truth = held_out_truth()?;
+    let ball = truth
+        .iter()
+        .find(|t| t.class == ObjectClass::Ball)
+        .map(|t| t.bbox.centre())
+        .context("the test frame has a ball")?;
+    Ok(Scene {
+        verifier,
+        frame: held_out_frame()?,
+        truth,
+        ball,
+    })
 }
 
 #[test]
@@ -44,17 +69,14 @@ fn the_verifier_manifest_matches_its_file_and_the_detector_names_it() -> Result<
 
 #[test]
 fn the_true_ball_outscores_people_and_grass() -> Result<()> {
-    let path = models_dir().join("touchline-ball.toml");
-    let mut verifier = BallVerifier::open(&path, 1)?;
+    let Scene {
+        mut verifier,
+        frame: (w, h, bytes),
+        truth,
+        ball,
+    } = scene()?;
     let threshold = verifier.manifest().score;
-    let (w, h, bytes) = held_out_frame()?;
     let frame = BgrFrame::new(w, h, &bytes)?;
-    let truth = held_out_truth()?;
-    let ball = truth
-        .iter()
-        .find(|t| t.class == ObjectClass::Ball)
-        .map(|t| t.bbox.centre())
-        .context("the test frame has a ball")?;
     let mut others: Vec<(f32, f32)> = truth
         .iter()
         .filter(|t| t.class != ObjectClass::Ball && t.bbox.height() >= 12.0)
@@ -110,20 +132,17 @@ fn the_true_ball_outscores_people_and_grass() -> Result<()> {
 
 #[test]
 fn the_local_search_finds_the_ball_off_centre_and_nothing_on_grass() -> Result<()> {
-    let path = models_dir().join("touchline-ball.toml");
-    let mut verifier = BallVerifier::open(&path, 1)?;
+    let Scene {
+        mut verifier,
+        frame: (w, h, bytes),
+        truth,
+        ball,
+    } = scene()?;
     let search = verifier
         .manifest()
         .search
         .context("touchline-ball.toml has no [search] table")?;
-    let (w, h, bytes) = held_out_frame()?;
     let frame = BgrFrame::new(w, h, &bytes)?;
-    let truth = held_out_truth()?;
-    let ball = truth
-        .iter()
-        .find(|t| t.class == ObjectClass::Ball)
-        .map(|t| t.bbox.centre())
-        .context("the test frame has a ball")?;
     let grid_at = |x: f32, y: f32| {
         let mut s = BallSearch::new(search);
         s.observe(0, &[(BoxPx::from_cxcywh(x, y, 4.0, 4.0), 1.0)], None);

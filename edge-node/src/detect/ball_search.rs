@@ -274,12 +274,16 @@ mod tests {
         for k in 1..=10 {
             let t = k * 40 * MS;
             let found = (!s.grid(t, &[]).is_empty()).then(|| ball(100.0 + k as f32, 50.0));
+            assert!(found.is_some(), "no search at {k}");
             s.observe(t, &[], found);
+            if k == 9 {
+                // The grid follows the finds (1 px per 40 ms).
+                let (x, _) = s.predict(380 * MS).unwrap_or((0.0, 0.0));
+                assert!((109.0..110.5).contains(&x), "{x}");
+            }
         }
         // Found up to 400 ms after the detection, then the search stops though finds went on.
         assert!(s.grid(440 * MS, &[]).is_empty());
-        let (x, _) = s.predict(400 * MS + 1).unwrap_or((0.0, 0.0));
-        assert!((x - 110.0).abs() < 0.1, "{x}");
         // A detection restarts it.
         s.observe(440 * MS, &[(ball(111.0, 50.0), 0.8)], None);
         assert_eq!(s.grid(480 * MS, &[]).len(), 9);

@@ -242,6 +242,28 @@ impl BallVerifier {
         &self.manifest
     }
 
+    /// The verifier's rows (`[probability, dx, dy]`) for the patches centred at `centres`.
+    fn run(
+        &mut self,
+        frame: &BgrFrame<'_>,
+        centres: &[(f32, f32)],
+    ) -> Result<Vec<[f32; 3]>, DetectorError> {
+        let p = self.manifest.patch_px;
+        self.tensor.clear();
+        for &(cx, cy) in centres {
+            cut_patch(frame, cx, cy, p, self.manifest.pad_value, &mut self.tensor);
+        }
+        let shape = [centres.len() as i64, 3, i64::from(p), i64::from(p)];
+        let data = std::mem::take(&mut self.tensor);
+        let outputs = self.model.run_f32(&self.manifest.input, &shape, data)?;
+        output_rows(
+            &outputs,
+            centres.len(),
+            &self.manifest.model_path(),
+            &self.manifest.name,
+        )
+    }
+
     /// Verifies the ball detections among `detections` (other classes pass through): the best
     /// `max_candidates` by detector score are re-scored, the rest dropped; those scoring under
     /// `threshold` after verification are dropped.
@@ -260,21 +282,8 @@ impl BallVerifier {
         }
         balls.sort_by(|a, b| b.score.total_cmp(&a.score));
         balls.truncate(self.manifest.max_candidates);
-        let p = self.manifest.patch_px;
-        self.tensor.clear();
-        for d in &balls {
-            let (cx, cy) = d.box_px.centre();
-            cut_patch(frame, cx, cy, p, self.manifest.pad_value, &mut self.tensor);
-        }
-        let shape = [balls.len() as i64, 3, i64::from(p), i64::from(p)];
-        let data = std::mem::take(&mut self.tensor);
-        let outputs = self.model.run_f32(&self.manifest.input, &shape, data)?;
-        let rows: Vec<[f32; 3]> = output_rows(
-            &outputs,
-            balls.len(),
-            &self.manifest.model_path(),
-            &self.manifest.name,
-        )?;
+        let centres: Vec<(f32, f32)> = balls.iter().map(|d| d.box_px.centre()).collect();
+        let rows = self.run(frame, &centres)?;
         out.extend(apply(balls, &rows, self.manifest.combine, threshold));
         Ok(out)
     }
@@ -296,20 +305,7 @@ impl BallVerifier {
         if centres.is_empty() {
             return Ok(None);
         }
-        let p = self.manifest.patch_px;
-        self.tensor.clear();
-        for &(cx, cy) in centres {
-            cut_patch(frame, cx, cy, p, self.manifest.pad_value, &mut self.tensor);
-        }
-        let shape = [centres.len() as i64, 3, i64::from(p), i64::from(p)];
-        let data = std::mem::take(&mut self.tensor);
-        let outputs = self.model.run_f32(&self.manifest.input, &shape, data)?;
-        let rows: Vec<[f32; 3]> = output_rows(
-            &outputs,
-            centres.len(),
-            &self.manifest.model_path(),
-            &self.manifest.name,
-        )?;
+        let rows = self.run(frame, centres)?;
         Ok(best_find(
             centres,
             &rows,
