@@ -1,5 +1,7 @@
-//! Per-camera vision: detect → image→pitch → track. The detector is the only CPU-heavy part;
-//! the tracker and geometry are the pure `edge-core` / `calibration` code.
+//! Per-camera vision: detect (+ the ball verifier's local search around the last ball, when its
+//! manifest has a `[search]` table) → image→pitch → track. The detector is the only CPU-heavy
+//! part; the search state, the tracker and geometry are pure (`detect::ball_search`, `edge-core`,
+//! `calibration`).
 
 use std::time::Instant;
 
