@@ -70,7 +70,7 @@ fn read_window(path: &Path, columns: &[String]) -> Result<Vec<f32>> {
 }
 
 fn score(model: &mut OnnxModel, m: &Manifest, data: Vec<f32>) -> Result<(f32, String)> {
-    let outputs = model.run_f32(&m.input.name, &m.input.shape, data)?;
+    let outputs = model.run_f32(&m.input.name, &m.input.shape, &data)?;
     let s = outputs
         .iter()
         .find(|o| o.name == m.output.score)

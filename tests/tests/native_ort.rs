@@ -10,7 +10,7 @@ fn fixture_model_computes_affine_relu() -> anyhow::Result<()> {
     let mut model = OnnxModel::open(&path, 1)?;
     assert_eq!(model.input_names(), vec!["x".to_string()]);
     assert_eq!(model.output_names(), vec!["y".to_string()]);
-    let outputs = model.run_f32("x", &[1, 4], vec![1.0, 2.0, 3.0, 4.0])?;
+    let outputs = model.run_f32("x", &[1, 4], &[1.0, 2.0, 3.0, 4.0])?;
     assert_eq!(outputs.len(), 1);
     assert_eq!(outputs[0].shape, vec![1, 3]);
     // relu([1,2,3,4] · W + b) computed by hand (W, b in models/tools/make_fixture_model.py).
@@ -19,7 +19,7 @@ fn fixture_model_computes_affine_relu() -> anyhow::Result<()> {
         assert!((got - want).abs() < 1e-6, "got {got}, want {want}");
     }
     // A second run on the same session (outputs of the first are dropped) works too.
-    let outputs = model.run_f32("x", &[1, 4], vec![-1.0, 0.0, 0.0, 0.0])?;
+    let outputs = model.run_f32("x", &[1, 4], &[-1.0, 0.0, 0.0, 0.0])?;
     assert_eq!(outputs[0].data, vec![0.0, 0.0, 1.0]);
     Ok(())
 }
@@ -28,7 +28,7 @@ fn fixture_model_computes_affine_relu() -> anyhow::Result<()> {
 fn wrong_input_size_is_a_typed_error() -> anyhow::Result<()> {
     let path = repo_root().join("models/fixtures/affine_relu.onnx");
     let mut model = OnnxModel::open(&path, 1)?;
-    let err = model.run_f32("x", &[1, 4], vec![1.0; 3]);
+    let err = model.run_f32("x", &[1, 4], &[1.0; 3]);
     assert!(matches!(
         err,
         Err(InferenceError::InputSize {

@@ -254,8 +254,9 @@ impl BallVerifier {
             cut_patch(frame, cx, cy, p, self.manifest.pad_value, &mut self.tensor);
         }
         let shape = [centres.len() as i64, 3, i64::from(p), i64::from(p)];
-        let data = std::mem::take(&mut self.tensor);
-        let outputs = self.model.run_f32(&self.manifest.input, &shape, data)?;
+        let outputs = self
+            .model
+            .run_f32(&self.manifest.input, &shape, &self.tensor)?;
         output_rows(
             &outputs,
             centres.len(),

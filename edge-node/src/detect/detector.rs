@@ -298,10 +298,11 @@ impl Detector {
         let mut found = Vec::new();
         for crop in self.crops(frame.width, frame.height) {
             let transform = prepare(frame, crop, &self.manifest.input, &mut self.tensor)?;
-            let data = std::mem::take(&mut self.tensor);
-            let outputs =
-                self.model
-                    .run_f32(&self.manifest.input.name, &self.manifest.input.shape, data)?;
+            let outputs = self.model.run_f32(
+                &self.manifest.input.name,
+                &self.manifest.input.shape,
+                &self.tensor,
+            )?;
             let raw = decode(
                 &self.manifest.output,
                 &outputs,

@@ -222,8 +222,9 @@ impl FootRefiner {
             sides.push(s);
         }
         let shape = [people.len() as i64, 3, i64::from(p), i64::from(p)];
-        let data = std::mem::take(&mut self.tensor);
-        let outputs = self.model.run_f32(&self.manifest.input, &shape, data)?;
+        let outputs = self
+            .model
+            .run_f32(&self.manifest.input, &shape, &self.tensor)?;
         let rows: Vec<[f32; 2]> = output_rows(
             &outputs,
             sides.len(),
