@@ -29,9 +29,9 @@ use super::detector::{Detection, DetectorError};
 use super::manifest::{
     check_sha256_value, manifest_dir, parse_manifest, read_manifest, ManifestError, ObjectClass,
 };
-use super::patch_model::{open_patch_model, output_rows};
+use super::patch_model::{check_patch_px, PatchSession};
 use super::preprocess::BgrFrame;
-use crate::inference::{OnnxModel, SessionConfig};
+use crate::inference::SessionConfig;
 
 /// The verified score of a candidate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,12 +106,7 @@ impl BallVerifierManifest {
             key,
             message,
         };
-        if !(4..=256).contains(&m.patch_px) {
-            return Err(invalid(
-                "patch_px",
-                format!("must be in 4..=256, got {}", m.patch_px),
-            ));
-        }
+        check_patch_px(m.patch_px, path)?;
         for (key, v) in [("candidate_score", m.candidate_score), ("score", m.score)] {
             if !(0.0..=1.0).contains(&v) {
                 return Err(invalid(key, format!("must be in 0..=1, got {v}")));
@@ -205,8 +200,7 @@ pub fn apply(
 /// The verifier shell: one ONNX Runtime session (run it on the detector's worker thread).
 pub struct BallVerifier {
     manifest: BallVerifierManifest,
-    model: OnnxModel,
-    tensor: Vec<f32>,
+    session: PatchSession,
 }
 
 impl std::fmt::Debug for BallVerifier {
@@ -221,20 +215,16 @@ impl BallVerifier {
     /// Loads and verifies the manifest, the file's sha256 and the session's input.
     pub fn open(path: &Path, session: impl Into<SessionConfig>) -> Result<Self, DetectorError> {
         let manifest = BallVerifierManifest::load(path)?;
-        let origin = path.display().to_string();
-        let model = open_patch_model(
-            &manifest.model_path(),
+        let session = PatchSession::open(
+            manifest.model_path(),
             manifest.sha256.as_deref(),
             &manifest.input,
             manifest.patch_px,
-            &origin,
+            &manifest.name,
+            &path.display().to_string(),
             session,
         )?;
-        Ok(Self {
-            manifest,
-            model,
-            tensor: Vec::new(),
-        })
+        Ok(Self { manifest, session })
     }
 
     /// The manifest in use.
@@ -248,21 +238,12 @@ impl BallVerifier {
         frame: &BgrFrame<'_>,
         centres: &[(f32, f32)],
     ) -> Result<Vec<[f32; 3]>, DetectorError> {
-        let p = self.manifest.patch_px;
-        self.tensor.clear();
+        let (p, pad) = (self.manifest.patch_px, self.manifest.pad_value);
+        let input = self.session.input();
         for &(cx, cy) in centres {
-            cut_patch(frame, cx, cy, p, self.manifest.pad_value, &mut self.tensor);
+            cut_patch(frame, cx, cy, p, pad, input);
         }
-        let shape = [centres.len() as i64, 3, i64::from(p), i64::from(p)];
-        let outputs = self
-            .model
-            .run_f32(&self.manifest.input, &shape, &self.tensor)?;
-        output_rows(
-            &outputs,
-            centres.len(),
-            &self.manifest.model_path(),
-            &self.manifest.name,
-        )
+        self.session.run(centres.len())
     }
 
     /// Verifies the ball detections among `detections` (other classes pass through): the best

@@ -28,9 +28,9 @@ use super::detector::{Detection, DetectorError};
 use super::manifest::{
     check_sha256_value, manifest_dir, parse_manifest, read_manifest, ManifestError, ObjectClass,
 };
-use super::patch_model::{open_patch_model, output_rows};
+use super::patch_model::{check_patch_px, PatchSession};
 use super::preprocess::{BgrFrame, PreprocessError};
-use crate::inference::{OnnxModel, SessionConfig};
+use crate::inference::SessionConfig;
 
 /// A foot-refiner manifest, validated.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -78,12 +78,7 @@ impl FootRefinerManifest {
             key,
             message,
         };
-        if !(4..=256).contains(&m.patch_px) {
-            return Err(invalid(
-                "patch_px",
-                format!("must be in 4..=256, got {}", m.patch_px),
-            ));
-        }
+        check_patch_px(m.patch_px, path)?;
         for (key, v, lo, hi) in [
             ("scale", m.scale, 0.05, 4.0),
             ("min_side_px", m.min_side_px, 1.0, 1024.0),
@@ -135,8 +130,7 @@ pub fn apply<'a>(
 /// The refiner shell: one ONNX Runtime session (run it on the detector's worker thread).
 pub struct FootRefiner {
     manifest: FootRefinerManifest,
-    model: OnnxModel,
-    tensor: Vec<f32>,
+    session: PatchSession,
 }
 
 impl std::fmt::Debug for FootRefiner {
@@ -151,19 +145,16 @@ impl FootRefiner {
     /// Loads and verifies the manifest, the file's sha256 and the session's input.
     pub fn open(path: &Path, session: impl Into<SessionConfig>) -> Result<Self, DetectorError> {
         let manifest = FootRefinerManifest::load(path)?;
-        let model = open_patch_model(
-            &manifest.model_path(),
+        let session = PatchSession::open(
+            manifest.model_path(),
             manifest.sha256.as_deref(),
             &manifest.input,
             manifest.patch_px,
+            &manifest.name,
             &path.display().to_string(),
             session,
         )?;
-        Ok(Self {
-            manifest,
-            model,
-            tensor: Vec::new(),
-        })
+        Ok(Self { manifest, session })
     }
 
     /// The manifest in use.
@@ -191,7 +182,7 @@ impl FootRefiner {
             .reshape(3, frame.height as i32)
             .map_err(PreprocessError::from)?;
         let pad = f64::from(self.manifest.pad_value);
-        self.tensor.clear();
+        let input = self.session.input();
         let mut sides = Vec::with_capacity(people.len());
         for d in &people {
             let s = self.manifest.side_px(d.box_px.height());
@@ -212,25 +203,16 @@ impl FootRefiner {
             )
             .map_err(PreprocessError::from)?;
             let bytes = patch.data_bytes().map_err(PreprocessError::from)?;
-            let start = self.tensor.len();
-            self.tensor.resize(start + 3 * plane, 0.0);
+            let start = input.len();
+            input.resize(start + 3 * plane, 0.0);
             for (i, px) in bytes.chunks_exact(3).enumerate().take(plane) {
                 for (c, v) in px.iter().enumerate() {
-                    self.tensor[start + c * plane + i] = f32::from(*v) / 255.0;
+                    input[start + c * plane + i] = f32::from(*v) / 255.0;
                 }
             }
             sides.push(s);
         }
-        let shape = [people.len() as i64, 3, i64::from(p), i64::from(p)];
-        let outputs = self
-            .model
-            .run_f32(&self.manifest.input, &shape, &self.tensor)?;
-        let rows: Vec<[f32; 2]> = output_rows(
-            &outputs,
-            sides.len(),
-            &self.manifest.model_path(),
-            &self.manifest.name,
-        )?;
+        let rows: Vec<[f32; 2]> = self.session.run(sides.len())?;
         let people = detections
             .iter_mut()
             .filter(|d| d.class != ObjectClass::Ball);
