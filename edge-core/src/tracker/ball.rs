@@ -38,7 +38,9 @@
 //!    incumbent is of a lower tier; or, if the incumbent was observed in this frame, when it is of
 //!    the incumbent's tier with evidence above `switch_ratio` times the incumbent's; or, if the
 //!    incumbent was not observed in this frame (bridged), when its tier is at least the
-//!    incumbent's and its evidence above the incumbent's. Without an incumbent (none yet, or it
+//!    incumbent's and its evidence above the incumbent's, or when it is the incumbent's
+//!    *successor* (born within `max_gate_m` of the then-reported incumbent's prediction) with at
+//!    least `min_switch_hits` hits, whatever its tier. Without an incumbent (none yet, or it
 //!    was dropped) the best-ranked hypothesis is reported. So a painted spot loses to a moving
 //!    ball seen in this frame, a ball at rest alone is still reported, and the reported
 //!    `track_id` does not flicker between hypotheses.
@@ -285,6 +287,8 @@ struct Hypothesis {
     score: f32,
     image_box_px: ImageBox,
     observed: bool,
+    /// The hypothesis that was reported when this one was born within `max_gate_m` of it.
+    successor_of: Option<u32>,
 }
 
 impl Hypothesis {
@@ -480,6 +484,13 @@ impl BallTracker {
                     _ => continue,
                 }
             }
+            // Born near the reported ball: possibly that ball after a kick or deflection that
+            // left its own filter behind.
+            let successor_of = self
+                .reported
+                .and_then(|id| self.hyps.iter().find(|h| h.id == id))
+                .filter(|h| (h.kf.position() - p).norm() < c.max_gate_m)
+                .map(|h| h.id);
             let kf = CvKalman::new(p, c.measurement_std_m, c.initial_speed_std_mps);
             let coast_limit = coast_limit_s(&kf, c);
             self.hyps.push(Hypothesis {
@@ -496,6 +507,7 @@ impl BallTracker {
                 score: det.score,
                 image_box_px: det.image_box_px,
                 observed: true,
+                successor_of,
             });
             self.next_id = self.next_id.checked_add(1).unwrap_or(1);
         }
@@ -527,8 +539,10 @@ impl BallTracker {
                     if inc.observed {
                         tier_ch == tier_inc && ev_ch > c.switch_ratio * ev_inc
                     } else {
-                        // A bridged incumbent yields to more evidence of at least its tier.
-                        tier_ch >= tier_inc && ev_ch > ev_inc
+                        // A bridged incumbent yields to more evidence of at least its tier, or
+                        // to its own successor once that has enough hits.
+                        (tier_ch >= tier_inc && ev_ch > ev_inc)
+                            || (ch.successor_of == Some(inc.id) && ch.hits >= c.min_switch_hits)
                     }
                 };
                 self.hyps

@@ -196,3 +196,64 @@ fn hypotheses_are_bounded_and_the_reported_one_is_never_evicted() {
         }
     }
 }
+
+/// A ball rolling at 8 m/s along +x for one second, then (frame 25) deflected: 3 m to the side
+/// of where its filter expects it, rolling slowly (3 m/s) along +y, so the old filter's gate
+/// misses it and a new, not yet moving hypothesis takes its detections.
+fn deflected_truth(i: i32) -> Point2<f64> {
+    let t = f64::from(i) * 0.04;
+    if i < 25 {
+        Point2::new(-10.0 + 8.0 * t, 0.0)
+    } else {
+        Point2::new(-2.0, 3.0 + 3.0 * (t - 1.0))
+    }
+}
+
+#[test]
+fn a_deflected_ball_is_followed_by_the_hypothesis_born_next_to_it() {
+    let mut bt = tracker();
+    let mut moving_id = None;
+    for i in 0..50 {
+        let truth = deflected_truth(i);
+        let f = bt
+            .update(i64::from(i) * FRAME_NS, &[ball_at(truth, 0.8)])
+            .unwrap();
+        let b = f.ball.unwrap();
+        if i == 24 {
+            moving_id = Some(b.track_id);
+        }
+        // Three hits after the deflection the successor is reported, on the ball, and stays.
+        if i >= 27 {
+            assert_ne!(Some(b.track_id), moving_id, "frame {i}");
+            assert_eq!(b.state, BallState::Observed, "frame {i}");
+            let err_m = (b.pitch_m - truth).norm();
+            assert!(err_m < 0.5, "frame {i}: {err_m:.2} m off");
+        }
+    }
+}
+
+#[test]
+fn a_new_hypothesis_far_from_a_bridged_ball_does_not_take_over() {
+    let mut bt = tracker();
+    let mut moving_id = None;
+    for i in 0..40 {
+        let mut dets = Vec::new();
+        if i < 25 {
+            dets.push(ball_at(deflected_truth(i), 0.8));
+        } else {
+            // The ball is lost; a static false positive 10 m away is detected every frame.
+            dets.push(ball_at(Point2::new(5.0, -8.0), 0.9));
+        }
+        let f = bt.update(i64::from(i) * FRAME_NS, &dets).unwrap();
+        if i == 24 {
+            moving_id = f.ball.map(|b| b.track_id);
+        }
+        if i >= 25 {
+            // Bridged for `max_report_s`, then nothing: never the false positive.
+            if let Some(b) = f.ball {
+                assert_eq!(Some(b.track_id), moving_id, "frame {i}");
+                assert_eq!(b.state, BallState::Predicted, "frame {i}");
+            }
+        }
+    }
+}
