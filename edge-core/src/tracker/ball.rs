@@ -76,7 +76,9 @@ pub struct BallConfig {
     pub max_bridge_s: f64,
     /// Measurement noise std (m).
     pub measurement_std_m: f64,
-    /// Process noise: acceleration std (m/s²).
+    /// Process noise: acceleration std (m/s²). Kicks change a ball's velocity abruptly, and the
+    /// ground point under a lofted ball (what one camera measures) decelerates at tens of m/s²
+    /// as the ball climbs: 40 m/s² follows both (20 overshot lofted balls by over a metre).
     pub accel_std_mps2: f64,
     /// Velocity std (m/s) of a new ball hypothesis.
     pub initial_speed_std_mps: f64,
@@ -117,7 +119,7 @@ impl Default for BallConfig {
             max_gate_m: 6.0,
             max_bridge_s: 1.0,
             measurement_std_m: 0.3,
-            accel_std_mps2: 20.0,
+            accel_std_mps2: 40.0,
             initial_speed_std_mps: 10.0,
             max_hypotheses: 6,
             evidence_tau_s: 0.5,
