@@ -27,8 +27,10 @@ THRESHOLDS = [round(t, 2) for t in np.arange(0.2, 0.81, 0.05)]
 # the candidates' match tolerance the verifier was trained on (a verifier also trained on balls up
 # to 7 px off centre, for a coarser grid, lost candidate precision: held-out video 0.924 -> 0.729
 # at the same recall, and tracked-ball precision with it). Step, radius, score and gap were chosen
-# with `edge-node eval` on the tuning feeds (generate --seed 7001..7003), tracked-ball P / R.
-SEARCH = {"step_px": 4, "radius_steps": 1, "score": 0.6, "max_gap_ms": 400}
+# with `edge-node eval` on the tuning feeds (generate --seed 7001..7003), tracked-ball P / R; the
+# 5x5 grid (radius 2) replaced 3x3 once the ball tracker handed over to successor hypotheses
+# (7001 0.825 / 0.680 -> 0.853 / 0.705, 7002 and 7003 up 0.002-0.004).
+SEARCH = {"step_px": 4, "radius_steps": 2, "score": 0.6, "max_gap_ms": 400}
 
 
 def scored(onnx, path, max_candidates=MAX_CANDIDATES):
