@@ -316,6 +316,11 @@ impl Hypothesis {
     }
 }
 
+/// The hypothesis with id `reported`, if it is still kept.
+fn find_reported(hyps: &[Hypothesis], reported: Option<u32>) -> Option<&Hypothesis> {
+    reported.and_then(|id| hyps.iter().find(|h| h.id == id))
+}
+
 fn coast_limit_s(kf: &CvKalman, c: &BallConfig) -> f64 {
     let speed = kf.velocity().norm();
     if speed.is_finite() && speed > 0.0 {
@@ -461,6 +466,8 @@ impl BallTracker {
             .map(|(&cand, _)| cand)
             .collect();
         births.sort_by(|a, b| b.0.score.total_cmp(&a.0.score));
+        // The reported hypothesis (never evicted below, so this holds through the births).
+        let reported_at = find_reported(&self.hyps, self.reported).map(|h| (h.id, h.kf.position()));
         for (det, p) in births {
             if self
                 .hyps
@@ -488,11 +495,9 @@ impl BallTracker {
             }
             // Born near the reported ball: possibly that ball after a kick or deflection that
             // left its own filter behind.
-            let successor_of = self
-                .reported
-                .and_then(|id| self.hyps.iter().find(|h| h.id == id))
-                .filter(|h| (h.kf.position() - p).norm() < c.max_gate_m)
-                .map(|h| h.id);
+            let successor_of = reported_at
+                .filter(|(_, at)| (at - p).norm() < c.max_gate_m)
+                .map(|(id, _)| id);
             let kf = CvKalman::new(p, c.measurement_std_m, c.initial_speed_std_mps);
             let coast_limit = coast_limit_s(&kf, c);
             self.hyps.push(Hypothesis {
@@ -515,9 +520,7 @@ impl BallTracker {
         }
 
         // 6. Reporting with hysteresis.
-        let incumbent = self
-            .reported
-            .and_then(|id| self.hyps.iter().find(|h| h.id == id));
+        let incumbent = find_reported(&self.hyps, self.reported);
         let rank = |h: &Hypothesis| h.quality(now_ns, c);
         let by_rank = |a: &&Hypothesis, b: &&Hypothesis| {
             let (qa, qb) = (rank(a), rank(b));
