@@ -21,7 +21,7 @@ done
 # Training feeds: 32 matches x 16 s, every camera rig, 720p and 1080p (H.264 as the node decodes it).
 cams=(main left right broadcast goal-pos main broadcast goal-neg)
 res=(720p 1080p 720p 1080p 720p 1080p 720p 1080p)
-feed() { [ -f "$V/feeds/s$1/feed.toml" ] || $B generate --seed "$1" --duration 16 --cameras "$2" --resolution "$3" --out "$V/feeds/s$1" --no-wearables >/dev/null; }
+feed() { [ -f "$V/feeds/s$1/feed.toml" ] || $B generate --seed "$1" --duration 16 --cameras "$2" --resolution "$3" --bitrate 1000 --out "$V/feeds/s$1" --no-wearables >/dev/null; }
 feed 9201 main 720p; feed 9202 main 1080p; feed 9203 left 720p; feed 9204 broadcast 720p
 feed 9205 right 1080p; feed 9206 goal-neg 720p; feed 9207 broadcast 1080p; feed 9208 main 720p
 for i in $(seq 0 23); do feed $((9210 + i)) "${cams[$((i % 8))]}" "${res[$(((i / 8 + i) % 8))]}"; done

@@ -58,6 +58,19 @@ pub struct VideoOptions {
     pub motion_blur: bool,
 }
 
+/// Bits per pixel per frame of [`default_bitrate_kbps`].
+pub const DEFAULT_BITS_PER_PIXEL: f64 = 0.1;
+
+/// The default video bitrate (kbit/s) for a `width × height` camera at `fps`:
+/// [`DEFAULT_BITS_PER_PIXEL`], the rate of a typical venue or contribution camera (720p25:
+/// 2.3 Mbit/s, 1080p50: 10.4 Mbit/s). Much lower rates erase a 2-3 px ball on a painted line;
+/// ask for them with an explicit bitrate to stress the pipeline.
+pub fn default_bitrate_kbps(width: u32, height: u32, fps: u32) -> u32 {
+    let kbps =
+        f64::from(width) * f64::from(height) * f64::from(fps) * DEFAULT_BITS_PER_PIXEL / 1000.0;
+    kbps.round().clamp(100.0, f64::from(u32::MAX)) as u32
+}
+
 /// What to generate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeedSpec {
@@ -530,4 +543,21 @@ pub fn write_feed(
         goals: texts.goals,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_bitrate_kbps;
+
+    #[test]
+    fn the_default_bitrate_scales_with_pixels_and_frame_rate() {
+        assert_eq!(default_bitrate_kbps(1280, 720, 25), 2304);
+        assert_eq!(default_bitrate_kbps(1920, 1080, 25), 5184);
+        assert_eq!(default_bitrate_kbps(1920, 1080, 50), 10368);
+        assert_eq!(
+            default_bitrate_kbps(16, 16, 1),
+            100,
+            "floored at 100 kbit/s"
+        );
+    }
 }

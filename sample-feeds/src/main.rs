@@ -8,7 +8,7 @@ use opencv::core::Vector;
 use opencv::imgcodecs;
 use sample_feeds::encode::Container;
 use sample_feeds::export::{export_frames, ExportOptions, ImageFormat};
-use sample_feeds::generate::{write_feed, FeedSpec, VideoOptions};
+use sample_feeds::generate::{default_bitrate_kbps, write_feed, FeedSpec, VideoOptions};
 use sample_feeds::render::{Look, Renderer};
 use sample_feeds::scene::{Rig, RigKind};
 use sample_feeds::sim::{MatchSim, SimConfig, SIM_HZ};
@@ -48,9 +48,10 @@ enum Command {
         /// Cameras, comma-separated: main, left, right, broadcast, goal-neg, goal-pos.
         #[arg(long, default_value = "main")]
         cameras: String,
-        /// Video bitrate per camera (kbit/s).
-        #[arg(long, default_value_t = 1000)]
-        bitrate: u32,
+        /// Video bitrate per camera (kbit/s). Default: 0.1 bit per pixel per frame, a typical
+        /// venue or contribution camera (2304 at 720p25, 5184 at 1080p25, 10368 at 1080p50).
+        #[arg(long)]
+        bitrate: Option<u32>,
         /// Container: mp4 or mkv.
         #[arg(long, default_value = "mp4")]
         container: String,
@@ -199,7 +200,8 @@ fn main() -> Result<()> {
                 venue,
                 video: (!no_video).then_some(VideoOptions {
                     container,
-                    bitrate_kbps: bitrate,
+                    bitrate_kbps: bitrate
+                        .unwrap_or_else(|| default_bitrate_kbps(width, height, fps)),
                     motion_blur: !no_motion_blur,
                 }),
                 wearables: !no_wearables,
