@@ -39,7 +39,13 @@ fn detection(p: Point2<f64>, class: ObjectClass) -> Detection {
         (u + 4.0) as f32,
         v as f32,
     );
-    Detection::new(b, 0.9, class, Some(p))
+    // Torso colours as the edge node measures them: two kits and the officials' black.
+    let kit = match (class, p.x > 0.0) {
+        (ObjectClass::Referee, _) => [20.0, 20.0, 20.0],
+        (_, true) => [40.0, 40.0, 200.0],
+        (_, false) => [200.0, 60.0, 40.0],
+    };
+    Detection::new(b, 0.9, class, Some(p)).with_torso_colour(kit)
 }
 
 fn main() {

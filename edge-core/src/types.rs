@@ -177,6 +177,10 @@ pub struct Detection {
     /// person's stature and take a second foot measurement from the box top.
     #[serde(default)]
     pub upright_px_per_m: Option<f64>,
+    /// Mean torso colour (BGR, 0-255) of a person, when the caller measured it: the tracker
+    /// weighs kit colour into association (`kit_colour_cost`).
+    #[serde(default)]
+    pub torso_bgr: Option<[f32; 3]>,
 }
 
 impl Detection {
@@ -194,6 +198,7 @@ impl Detection {
             foot_pitch_m,
             foot_jacobian_m_per_px: None,
             upright_px_per_m: None,
+            torso_bgr: None,
         }
     }
 
@@ -206,6 +211,12 @@ impl Detection {
     /// The same detection with the upright scale at its foot point (px per metre, > 0).
     pub fn with_upright_scale(mut self, upright_px_per_m: f64) -> Self {
         self.upright_px_per_m = Some(upright_px_per_m);
+        self
+    }
+
+    /// The same detection with its torso colour (BGR, 0-255).
+    pub fn with_torso_colour(mut self, torso_bgr: [f32; 3]) -> Self {
+        self.torso_bgr = Some(torso_bgr);
         self
     }
 
@@ -230,6 +241,9 @@ impl Detection {
             && self
                 .upright_px_per_m
                 .is_none_or(|s| s.is_finite() && s > 0.0)
+            && self
+                .torso_bgr
+                .is_none_or(|k| k.iter().all(|v| v.is_finite()))
     }
 }
 

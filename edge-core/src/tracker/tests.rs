@@ -1054,3 +1054,41 @@ fn tracks_stay_in_ascending_id_order_through_dormancy_and_revival() {
     assert_eq!(f.tracks.len(), 3);
     check(&f);
 }
+
+#[test]
+fn kit_colour_keeps_ids_when_two_players_meet_and_turn_back() {
+    // A (red kit) and B (blue kit) run at each other at 5 m/s, meet at t = 1 s 0.3 m apart and
+    // both turn back. Motion alone predicts each carrying on through the other: the ids swap.
+    let run = |kit_colour_cost: f64| {
+        let mut tr = Tracker::new(TrackerConfig {
+            kit_colour_cost,
+            ..TrackerConfig::default()
+        })
+        .unwrap();
+        let mut noise = Noise(5);
+        let (mut first, mut last) = ((None, None), (None, None));
+        for i in 0..50 {
+            let t = f64::from(i) * 0.04;
+            let x = 5.0 * if t < 1.0 { t - 1.0 } else { 1.0 - t };
+            let (a, b) = (Point2::new(x, 0.0), Point2::new(-x, 0.3));
+            let dets = [
+                player(a.x + noise.sym(0.1), a.y).with_torso_colour([40.0, 40.0, 200.0]),
+                player(b.x + noise.sym(0.1), b.y).with_torso_colour([200.0, 60.0, 40.0]),
+            ];
+            let f = tr.update(i64::from(i) * FRAME_NS, &dets).unwrap();
+            if i == 10 {
+                first = (id_near(&f, a), id_near(&f, b));
+            }
+            if i == 49 {
+                last = (id_near(&f, a), id_near(&f, b));
+            }
+        }
+        assert!(first.0.is_some() && first.1.is_some() && first.0 != first.1);
+        first == last
+    };
+    assert!(
+        !run(0.0),
+        "without kit colour the ids swap (the test's premise)"
+    );
+    assert!(run(0.6), "with kit colour each id stays with its player");
+}

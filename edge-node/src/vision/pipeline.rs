@@ -218,21 +218,29 @@ impl CameraPipeline {
             }
             search.observe(venue_time_ns, &seen, found);
         }
+        // People's torso colours: for the role classifier and the tracker's kit-colour cost.
+        let colours: Vec<Option<[f32; 3]>> = detections
+            .iter()
+            .map(|d| {
+                (d.class != ObjectClass::Ball)
+                    .then(|| torso_colour(&bgr, &d.box_px))
+                    .flatten()
+            })
+            .collect();
         if let Some(roles) = &mut self.roles {
             let seen: Vec<_> = detections
                 .iter()
-                .map(|d| {
-                    let colour = (d.class != ObjectClass::Ball)
-                        .then(|| torso_colour(&bgr, &d.box_px))
-                        .flatten();
-                    (d.class, d.score, colour)
-                })
+                .zip(&colours)
+                .map(|(d, colour)| (d.class, d.score, *colour))
                 .collect();
             for (d, class) in detections.iter_mut().zip(roles.update(&seen)) {
                 d.class = class;
             }
         }
-        let core = self.to_core(frame.width_px, frame.height_px, &detections);
+        let mut core = self.to_core(frame.width_px, frame.height_px, &detections);
+        for (d, colour) in core.iter_mut().zip(&colours) {
+            d.torso_bgr = *colour;
+        }
         let (balls, people): (Vec<_>, Vec<_>) =
             core.into_iter().partition(|d| d.class == CoreClass::Ball);
         let cam = self.camera_for(frame.width_px, frame.height_px);
