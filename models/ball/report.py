@@ -184,7 +184,7 @@ card = "{name}.md"
 def write_card(models, name, m, size):
     sets = m["sets"]
     desc = {"test-stills": "held-out stills: `frames --seed 900/901/902` (360 frames, 540p/720p/1080p, 18 looks)",
-            "test-video": "held-out video: `generate --seed 9901..9904` (1600 H.264 frames: main 720p, broadcast 720p, main 1080p, left 1080p)"}
+            "test-video": "held-out video: `generate --seed 9901..9904` (1600 H.264 frames at 1 Mbit/s: main 720p, broadcast 720p, main 1080p, left 1080p)"}
     rows = []
     for k, s in sets.items():
         d, v = s["detector"], s["verified"]
@@ -236,7 +236,7 @@ regenerates the data, retrains and rewrites this card, the manifest and `{name}.
 - Data: {tm["patches"]} candidate patches ({tm["positives"]} with a ball) cut where touchline-det proposes a ball
   (score ≥ 0.02) in the detector's training exports (`frames --seed 1..12, 25..30`, JPEG stills) and in
   32 generated 16 s matches (`generate --seed 9201..9208, 9210..9233`, every camera rig, 720p and 1080p,
-  H.264 decoded by FFmpeg, every 2nd frame). Label: a visible true ball (occlusion < 0.9) within the
+  H.264 at 1 Mbit/s, the generator's default until 2026-11-29, decoded by FFmpeg, every 2nd frame). Label: a visible true ball (occlusion < 0.9) within the
   evaluation's centre tolerance (max(3 px at 720p scale, ball diameter)); target offset = true centre.
 - Binary cross-entropy (positives weighted {tm["pos_weight"]}x) + 0.2 · smooth-L1 offset; AdamW, one-cycle lr {tm["lr"]},
   batch {tm["batch"]}, {tm["epochs"]} epochs, each with all positives and a fresh {int(tm["neg_keep"] * 100)} % of the negatives;

@@ -115,7 +115,7 @@ regenerates the data, retrains and rewrites this card, the manifest and `{name}.
 ## Training
 - Data: {tm["samples"]} person boxes found by touchline-det (score ≥ 0.4) that match a true box
   (IoU ≥ 0.5, occlusion < 0.3, not cut by the image border): every 4th frame of 32 generated 16 s
-  matches (`generate --seed 9201..9208, 9210..9233`, every camera rig, 720p and 1080p, H.264 decoded
+  matches (`generate --seed 9201..9208, 9210..9233`, every camera rig, 720p and 1080p, H.264 at 1 Mbit/s decoded
   by FFmpeg) and the detector's training exports `frames --seed 1..6, 25..27`.
   Target: the true box's bottom-centre minus the detected one, in units of s.
 - Smooth-L1 (β 0.02), AdamW, one-cycle lr {tm["lr"]}, batch {tm["batch"]}, {tm["epochs"]} epochs; horizontal flips
