@@ -40,10 +40,10 @@
 //!    incumbent was not observed in this frame (bridged), when its tier is at least the
 //!    incumbent's and its evidence above the incumbent's, or when it is the incumbent's
 //!    *successor* (born within `max_gate_m` of the then-reported incumbent's prediction) with at
-//!    least `min_switch_hits` hits, whatever its tier; or, if the incumbent has been unobserved
+//!    least `min_switch_hits` hits, whatever its tier, or, once the incumbent has been unobserved
 //!    for longer than `max_report_s` (it is no longer reported) and `stale_incumbent_yields` is
-//!    set, when it has at least `min_switch_hits` hits, whatever its tier. Without an incumbent (none yet, or it
-//!    was dropped) the best-ranked hypothesis is reported. So a painted spot loses to a moving
+//!    set, when it has at least `min_switch_hits` hits, whatever its tier. Without an incumbent
+//!    (none yet, or it was dropped) the best-ranked hypothesis is reported. So a painted spot loses to a moving
 //!    ball seen in this frame, a ball at rest alone is still reported, and the reported
 //!    `track_id` does not flicker between hypotheses.
 //!
@@ -553,21 +553,17 @@ impl BallTracker {
                     if tier_ch > tier_inc && tier_ch == 2 && ch.hits >= c.min_switch_hits {
                         return true;
                     }
-                    // A stale incumbent (no longer reported) yields to any ball seen now.
-                    if c.stale_incumbent_yields
-                        && !inc.observed
-                        && now_ns.saturating_sub(inc.last_update_ns) > max_report_ns
-                        && ch.hits >= c.min_switch_hits
-                    {
-                        return true;
-                    }
                     if inc.observed {
                         tier_ch == tier_inc && ev_ch > c.switch_ratio * ev_inc
                     } else {
-                        // A bridged incumbent yields to more evidence of at least its tier, or
-                        // to its own successor once that has enough hits.
+                        // A bridged incumbent yields to more evidence of at least its tier, to
+                        // its own successor once that has enough hits, and, once stale (no
+                        // longer reported), to any ball seen now with enough hits.
+                        let stale = c.stale_incumbent_yields
+                            && now_ns.saturating_sub(inc.last_update_ns) > max_report_ns;
                         (tier_ch >= tier_inc && ev_ch > ev_inc)
-                            || (ch.successor_of == Some(inc.id) && ch.hits >= c.min_switch_hits)
+                            || ((stale || ch.successor_of == Some(inc.id))
+                                && ch.hits >= c.min_switch_hits)
                     }
                 };
                 self.hyps

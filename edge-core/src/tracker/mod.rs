@@ -703,9 +703,12 @@ impl Tracker {
     /// more apart); `None` when either lacks a colour or the kit-colour cost is off.
     fn kit_distance(&self, track: &Track, det: &Detection) -> Option<f64> {
         let c = &self.config;
+        if c.kit_colour_cost <= 0.0 {
+            return None;
+        }
         let (m, k) = track.kit_bgr.zip(det.torso_bgr)?;
         let d2: f64 = (0..3).map(|i| (m[i] - f64::from(k[i])).powi(2)).sum();
-        (c.kit_colour_cost > 0.0).then(|| (d2.sqrt() / c.kit_colour_scale).min(1.0))
+        Some((d2.sqrt() / c.kit_colour_scale).min(1.0))
     }
 
     /// Association cost in `[0, 1)`, or `None` when the pair is gated out.

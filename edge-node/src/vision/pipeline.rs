@@ -218,11 +218,13 @@ impl CameraPipeline {
             }
             search.observe(venue_time_ns, &seen, found);
         }
-        // People's torso colours: for the role classifier and the tracker's kit-colour cost.
+        // People's torso colours: for the role classifier and the tracker's kit-colour cost
+        // (not measured when neither is on).
+        let want_colours = self.roles.is_some() || self.tracker.config().kit_colour_cost > 0.0;
         let colours: Vec<Option<[f32; 3]>> = detections
             .iter()
             .map(|d| {
-                (d.class != ObjectClass::Ball)
+                (want_colours && d.class != ObjectClass::Ball)
                     .then(|| torso_colour(&bgr, &d.box_px))
                     .flatten()
             })
