@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::Args;
 use edge_core::{BallConfig, TrackerConfig};
 use edge_node::inference::ExecutionProvider;
-use edge_node::vision::eval::{run, EvalOptions};
+use edge_node::vision::eval::{run, BallLogRow, EvalOptions};
 
 /// Arguments of `edge-node eval`.
 #[derive(Debug, Args)]
@@ -36,6 +36,11 @@ pub struct EvalArgs {
     /// BallConfig fields; unset fields keep their defaults).
     #[arg(long)]
     pub tracking: Option<PathBuf>,
+    /// Write the ball, frame by frame, to this CSV file: the truth (ray ground point, height,
+    /// image position) against the reported ball, and how the frame scores (hit, missed, wrong,
+    /// phantom, quiet).
+    #[arg(long)]
+    pub ball_log: Option<PathBuf>,
 }
 
 /// The `--tracking` file.
@@ -84,6 +89,16 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<()> {
         tracker: tracking.tracker,
         ball: tracking.ball,
     })?;
+    if let Some(path) = &args.ball_log {
+        let mut text = String::from(BallLogRow::CSV_HEADER);
+        text.push('\n');
+        for row in &report.ball_log {
+            text.push_str(&row.csv());
+            text.push('\n');
+        }
+        std::fs::write(path, text)
+            .with_context(|| format!("writing the ball log {}", path.display()))?;
+    }
     println!("eval: {} ({} frames)", args.feed.display(), report.frames);
     println!("all classes:\n{}", report.metrics);
     let p = &report.players;

@@ -292,3 +292,70 @@ fn a_stale_false_positive_yields_to_a_ball_at_rest() {
     assert_eq!(run(true), 75);
     assert!(run(false) <= 65, "{}", run(false));
 }
+
+/// A boot walking at 2 m/s across the pitch at y = 8 m (a moving false positive).
+fn walking_boot(i: i32) -> Point2<f64> {
+    Point2::new(-10.0 + 0.08 * f64::from(i), 8.0)
+}
+
+/// Frames reporting the ball within 0.5 m of `at` among `from..150`, with `dominance_ratio`.
+fn reported_at_rest(
+    dominance_ratio: f64,
+    from: i32,
+    at: Point2<f64>,
+    dets: impl Fn(i32) -> Vec<Detection>,
+) -> usize {
+    let mut bt = BallTracker::new(BallConfig {
+        dominance_ratio,
+        ..BallConfig::default()
+    })
+    .unwrap();
+    (0..150)
+        .filter(|&i| {
+            let f = bt.update(i64::from(i) * FRAME_NS, &dets(i)).unwrap();
+            i >= from && f.ball.is_some_and(|b| (b.pitch_m - at).norm() < 0.5)
+        })
+        .count()
+}
+
+#[test]
+fn a_weak_moving_false_positive_does_not_take_over_a_ball_at_rest_seen_every_frame() {
+    // A kick-off: the ball rests on the centre spot, detected every frame (0.6); a boot is
+    // detected on every fourth frame (0.4) and has moved (2.5 m) after ~1.3 s.
+    let rest = Point2::new(0.0, 0.0);
+    let dets = |i: i32| {
+        let mut d = vec![ball_at(rest, 0.6)];
+        if i % 4 == 0 {
+            d.push(ball_at(walking_boot(i), 0.4));
+        }
+        d
+    };
+    // Frames 40-149: the ball at rest throughout with the rule; the moving boot takes over
+    // without it (the tiers alone decide).
+    assert_eq!(reported_at_rest(4.0, 40, rest, dets), 110);
+    let without = reported_at_rest(f64::INFINITY, 40, rest, dets);
+    assert!(without < 20, "{without}");
+}
+
+#[test]
+fn a_ball_at_rest_with_overwhelming_evidence_takes_over_a_reported_weak_moving_one() {
+    // The boot is reported first (seen every frame while the ball is hidden), then seen on every
+    // fourth frame only, while the ball (10 m from it) is seen at rest in every frame.
+    let rest = Point2::new(0.0, -5.0);
+    let dets = |i: i32| {
+        let mut d = Vec::new();
+        if i < 40 || i % 4 == 0 {
+            d.push(ball_at(walking_boot(i), if i < 40 { 0.5 } else { 0.4 }));
+        }
+        if i >= 40 {
+            d.push(ball_at(rest, 0.7));
+        }
+        d
+    };
+    // With the rule the ball is reported from the first frame where the boot is seen and its
+    // evidence is four times the boot's (about a second after it appears) on.
+    let with = reported_at_rest(4.0, 40, rest, dets);
+    assert!((70..=95).contains(&with), "{with}");
+    // Without it the boot, still seen now and then, keeps the report.
+    assert_eq!(reported_at_rest(f64::INFINITY, 40, rest, dets), 0);
+}

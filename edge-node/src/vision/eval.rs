@@ -18,7 +18,10 @@ use std::time::Instant;
 use calibration::pitch::BALL_RADIUS;
 use calibration::Camera;
 use edge_core::eval::{evaluate, EvalConfig, EvalFrame, GtObject, Metrics, PredObject};
-use edge_core::{BallConfig, ClassGroup, ObjectClass as CoreClass, TrackState, TrackerConfig};
+use edge_core::{
+    BallConfig, BallOutput, BallState, ClassGroup, ObjectClass as CoreClass, TrackState,
+    TrackerConfig,
+};
 use nalgebra::{Point2, Point3};
 use sample_feeds::sim::ObjectClass as SimClass;
 use sample_feeds::truth::Feed;
@@ -92,6 +95,121 @@ pub struct EvalReport {
     pub wall_s: f64,
     /// Per-frame detect+track latency (µs), sorted.
     pub latency_us: Vec<u64>,
+    /// The ball in every processed frame: truth against the reported ball (`eval --ball-log`).
+    pub ball_log: Vec<BallLogRow>,
+}
+
+/// How a frame's reported ball compares with the truth (per frame, by distance alone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BallOutcome {
+    /// Visible ball, reported within the threshold.
+    Hit,
+    /// Visible ball, nothing reported.
+    Missed,
+    /// Visible ball, something else reported (a false positive and a miss).
+    Wrong,
+    /// No visible ball, something reported away from the hidden one (a false positive).
+    Phantom,
+    /// No visible ball; nothing reported, or a report on the hidden ball (not scored).
+    Quiet,
+}
+
+impl BallOutcome {
+    /// Lower-case name for logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BallOutcome::Hit => "hit",
+            BallOutcome::Missed => "missed",
+            BallOutcome::Wrong => "wrong",
+            BallOutcome::Phantom => "phantom",
+            BallOutcome::Quiet => "quiet",
+        }
+    }
+}
+
+/// One frame of the ball log.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BallLogRow {
+    /// Feed frame index.
+    pub frame: u64,
+    /// Whether the feed marks the ball visible in this camera.
+    pub truth_visible: bool,
+    /// Where the camera ray through the true ball meets the ground (what is scored), pitch m.
+    pub truth_pitch_m: Option<Point2<f64>>,
+    /// Height of the true ball's centre (m).
+    pub truth_height_m: Option<f64>,
+    /// The true ball's centre in the image (px).
+    pub truth_image_px: Option<Point2<f64>>,
+    /// The reported ball.
+    pub reported: Option<BallOutput>,
+    /// Distance between the two (m).
+    pub error_m: Option<f64>,
+    /// Ball detections the tracker was given in this frame.
+    pub detections: usize,
+    /// The detection nearest the true ball in the image: (distance px, score).
+    pub nearest_detection: Option<(f64, f32)>,
+    /// How the frame scores.
+    pub outcome: BallOutcome,
+}
+
+impl BallLogRow {
+    /// CSV header matching [`BallLogRow::csv`].
+    pub const CSV_HEADER: &'static str = "frame,outcome,truth_visible,truth_x_m,truth_y_m,truth_height_m,truth_u_px,truth_v_px,reported_id,reported_state,reported_x_m,reported_y_m,reported_score,reported_u_px,reported_v_px,error_m,detections,nearest_detection_px,nearest_detection_score";
+
+    /// One CSV line (no newline); absent values are empty fields.
+    pub fn csv(&self) -> String {
+        fn opt(v: Option<f64>, digits: usize) -> String {
+            v.map_or(String::new(), |v| format!("{v:.digits$}"))
+        }
+        let r = self.reported.as_ref();
+        let centre = r.map(|b| {
+            (
+                f64::from(b.image_box_px.x1 + b.image_box_px.x2) / 2.0,
+                f64::from(b.image_box_px.y1 + b.image_box_px.y2) / 2.0,
+            )
+        });
+        [
+            self.frame.to_string(),
+            self.outcome.as_str().to_string(),
+            u8::from(self.truth_visible).to_string(),
+            opt(self.truth_pitch_m.map(|p| p.x), 3),
+            opt(self.truth_pitch_m.map(|p| p.y), 3),
+            opt(self.truth_height_m, 3),
+            opt(self.truth_image_px.map(|p| p.x), 1),
+            opt(self.truth_image_px.map(|p| p.y), 1),
+            r.map_or(String::new(), |b| b.track_id.to_string()),
+            r.map_or(String::new(), |b| {
+                match b.state {
+                    BallState::Observed => "observed",
+                    BallState::Predicted => "predicted",
+                }
+                .to_string()
+            }),
+            opt(r.map(|b| b.pitch_m.x), 3),
+            opt(r.map(|b| b.pitch_m.y), 3),
+            opt(r.map(|b| f64::from(b.score)), 3),
+            opt(centre.map(|c| c.0), 1),
+            opt(centre.map(|c| c.1), 1),
+            opt(self.error_m, 3),
+            self.detections.to_string(),
+            opt(self.nearest_detection.map(|n| n.0), 1),
+            opt(self.nearest_detection.map(|n| f64::from(n.1)), 3),
+        ]
+        .join(",")
+    }
+}
+
+/// Scores one frame's reported ball against the truth, as the metrics do (distance ≤ threshold
+/// is a match; a report on an invisible ball is not scored).
+pub fn ball_outcome(truth_visible: bool, error_m: Option<f64>, threshold_m: f64) -> BallOutcome {
+    let near = error_m.is_some_and(|e| e <= threshold_m);
+    match (truth_visible, error_m.is_some()) {
+        (true, true) if near => BallOutcome::Hit,
+        (true, true) => BallOutcome::Wrong,
+        (true, false) => BallOutcome::Missed,
+        (false, true) if !near => BallOutcome::Phantom,
+        (false, _) => BallOutcome::Quiet,
+    }
 }
 
 impl EvalReport {
@@ -199,6 +317,7 @@ pub fn run(options: &EvalOptions) -> Result<EvalReport, EvalRunError> {
     let fps = u64::from(feed.manifest.fps.max(1));
     let mut frames = Vec::new();
     let mut latency_us = Vec::new();
+    let mut ball_log = Vec::new();
     let started = Instant::now();
     let mut processed = 0u64;
     while let Some(frame) = reader.next_frame()? {
@@ -255,6 +374,52 @@ pub fn run(options: &EvalOptions) -> Result<EvalReport, EvalRunError> {
                 })
             })
             .collect();
+        let truth_ball = feed.positions_at(index).iter().find(|p| {
+            feed.objects
+                .get(p.object)
+                .is_some_and(|o| o.class == SimClass::Ball)
+        });
+        let truth_visible = truth_ball.is_some_and(|p| {
+            visible
+                .get(index as usize * n_objects + p.object)
+                .copied()
+                .unwrap_or(false)
+        });
+        let truth_pitch_m = truth_ball.map(|p| ball_ray_ground(&camera_now, p.x, p.y, p.z));
+        let error_m = match (truth_pitch_m, &v.ball) {
+            (Some(t), Some(b)) => Some((t - b.pitch_m).norm()),
+            _ => None,
+        };
+        let truth_image_px =
+            truth_ball.and_then(|p| camera_now.project(&Point3::new(p.x, p.y, p.z)));
+        let nearest_detection = truth_image_px.and_then(|t| {
+            v.ball_detections
+                .iter()
+                .map(|d| {
+                    let c = Point2::new(
+                        f64::from(d.image_box_px.x1 + d.image_box_px.x2) / 2.0,
+                        f64::from(d.image_box_px.y1 + d.image_box_px.y2) / 2.0,
+                    );
+                    ((c - t).norm(), d.score)
+                })
+                .min_by(|a, b| a.0.total_cmp(&b.0))
+        });
+        ball_log.push(BallLogRow {
+            frame: index,
+            truth_visible,
+            truth_pitch_m,
+            truth_height_m: truth_ball.map(|p| p.z),
+            truth_image_px,
+            reported: v.ball,
+            error_m,
+            detections: v.ball_detections.len(),
+            nearest_detection,
+            outcome: ball_outcome(
+                truth_visible,
+                error_m.or(v.ball.map(|_| f64::INFINITY)),
+                options.threshold_m,
+            ),
+        });
         if let Some(b) = &v.ball {
             pred.push(PredObject {
                 track_id: 1_000_000 + b.track_id,
@@ -295,6 +460,7 @@ pub fn run(options: &EvalOptions) -> Result<EvalReport, EvalRunError> {
         frames: processed,
         wall_s,
         latency_us,
+        ball_log,
     })
 }
 
@@ -320,6 +486,16 @@ fn resolve(dir: &Path, file: &str) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ball_outcomes_follow_the_metric() {
+        assert_eq!(ball_outcome(true, Some(0.4), 1.0), BallOutcome::Hit);
+        assert_eq!(ball_outcome(true, Some(3.0), 1.0), BallOutcome::Wrong);
+        assert_eq!(ball_outcome(true, None, 1.0), BallOutcome::Missed);
+        assert_eq!(ball_outcome(false, Some(3.0), 1.0), BallOutcome::Phantom);
+        assert_eq!(ball_outcome(false, Some(0.4), 1.0), BallOutcome::Quiet);
+        assert_eq!(ball_outcome(false, None, 1.0), BallOutcome::Quiet);
+    }
 
     #[test]
     fn a_ball_on_the_ground_is_its_own_ray_point_and_a_lofted_one_lands_behind_it() {

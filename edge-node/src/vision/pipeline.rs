@@ -49,6 +49,9 @@ pub struct VisionFrame {
     pub tracks: Vec<TrackOutput>,
     /// The ball, if tracked.
     pub ball: Option<BallOutput>,
+    /// This frame's ball detections (detector after the verifier, plus the local search), as the
+    /// ball tracker saw them.
+    pub ball_detections: Vec<CoreDetection>,
     /// Wall time spent in detect + track (µs).
     pub processing_us: u64,
 }
@@ -254,6 +257,7 @@ impl CameraPipeline {
             .tracker
             .update_in_view(venue_time_ns, &people, &in_view)?;
         let ball = self.ball.update(venue_time_ns, &balls)?;
+        let ball_detections = balls;
         Ok(VisionFrame {
             camera: self.camera,
             venue_time_ns,
@@ -261,6 +265,7 @@ impl CameraPipeline {
             n_detections: detections.len(),
             tracks: tracks.tracks,
             ball: ball.ball,
+            ball_detections,
             processing_us: started.elapsed().as_micros() as u64,
         })
     }

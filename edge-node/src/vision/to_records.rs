@@ -133,6 +133,7 @@ mod tests {
                 score: 1.0,
                 last_seen_ns: 0,
             }),
+            ball_detections: Vec::new(),
             processing_us: 1,
         };
         let f = position_frame(&v, 41_000_000);
