@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use edge_core::eval::Metrics;
 use edge_core::ClassGroup;
 use edge_node::inference::ExecutionProvider;
-use edge_node::vision::eval::{run, EvalOptions, EvalReport};
+use edge_node::vision::eval::{run, BallLogRow, BallOutcome, EvalOptions, EvalReport};
 use sample_feeds::generate::{write_feed, FeedSpec, VideoOptions};
 use sample_feeds::scene::RigKind;
 use touchline_tests::repo_root;
@@ -75,6 +75,43 @@ fn check(name: &str, report: &EvalReport, floors: &Floors) {
     assert!(failures.is_empty(), "{name}: {}", failures.join("; "));
 }
 
+/// `eval --ball-log` has a row per frame, and its outcomes add up to the metric's ball counts.
+fn ball_log_agrees_with_the_metrics(report: &EvalReport) {
+    let Some(ball) = report
+        .metrics
+        .per_class
+        .iter()
+        .find(|c| c.group == ClassGroup::Ball)
+    else {
+        panic!("no ball row in the metrics");
+    };
+    assert_eq!(report.ball_log.len() as u64, report.frames);
+    let count = |o: BallOutcome| report.ball_log.iter().filter(|r| r.outcome == o).count() as u64;
+    let (hit, missed, wrong, phantom) = (
+        count(BallOutcome::Hit),
+        count(BallOutcome::Missed),
+        count(BallOutcome::Wrong),
+        count(BallOutcome::Phantom),
+    );
+    assert!(
+        hit > 0 && missed + wrong > 0,
+        "hit {hit}, missed {missed}, wrong {wrong}"
+    );
+    assert_eq!(
+        (hit, missed + wrong, wrong + phantom),
+        (
+            ball.true_positives,
+            ball.false_negatives,
+            ball.false_positives
+        ),
+        "ball log (hit, missed + wrong, wrong + phantom) vs metrics (TP, FN, FP)"
+    );
+    let header_fields = BallLogRow::CSV_HEADER.split(',').count();
+    for row in &report.ball_log {
+        assert_eq!(row.csv().split(',').count(), header_fields, "{}", row.csv());
+    }
+}
+
 #[test]
 fn the_demo_feed_scores_above_the_floors() -> Result<()> {
     let report = run(&options(
@@ -82,6 +119,7 @@ fn the_demo_feed_scores_above_the_floors() -> Result<()> {
         Some(400),
     ))?;
     assert_eq!(report.frames, 400);
+    ball_log_agrees_with_the_metrics(&report);
     check(
         "demo (first 400 frames)",
         &report,

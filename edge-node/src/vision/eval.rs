@@ -199,10 +199,10 @@ impl BallLogRow {
     }
 }
 
-/// Scores one frame's reported ball against the truth, as the metrics do (distance ≤ threshold
-/// is a match; a report on an invisible ball is not scored).
+/// Scores one frame's reported ball against the truth, as the metrics do (distance below the
+/// threshold is a match; a report on an invisible ball is not scored).
 pub fn ball_outcome(truth_visible: bool, error_m: Option<f64>, threshold_m: f64) -> BallOutcome {
-    let near = error_m.is_some_and(|e| e <= threshold_m);
+    let near = error_m.is_some_and(|e| e < threshold_m);
     match (truth_visible, error_m.is_some()) {
         (true, true) if near => BallOutcome::Hit,
         (true, true) => BallOutcome::Wrong,
@@ -490,6 +490,7 @@ mod tests {
     #[test]
     fn ball_outcomes_follow_the_metric() {
         assert_eq!(ball_outcome(true, Some(0.4), 1.0), BallOutcome::Hit);
+        assert_eq!(ball_outcome(true, Some(1.0), 1.0), BallOutcome::Wrong);
         assert_eq!(ball_outcome(true, Some(3.0), 1.0), BallOutcome::Wrong);
         assert_eq!(ball_outcome(true, None, 1.0), BallOutcome::Missed);
         assert_eq!(ball_outcome(false, Some(3.0), 1.0), BallOutcome::Phantom);
