@@ -233,20 +233,20 @@ fn a_deflected_ball_is_followed_by_the_hypothesis_born_next_to_it() {
 }
 
 #[test]
-fn a_new_hypothesis_far_from_a_bridged_ball_does_not_take_over() {
+fn a_hypothesis_far_from_a_bridged_ball_seen_before_it_was_lost_does_not_take_over() {
     let mut bt = tracker();
     let mut moving_id = None;
     for i in 0..40 {
-        let mut dets = Vec::new();
+        // A static false positive 10 m away is detected in every frame; the ball until frame 24.
+        let mut dets = vec![ball_at(Point2::new(5.0, -8.0), 0.9)];
         if i < 25 {
             dets.push(ball_at(deflected_truth(i), 0.8));
-        } else {
-            // The ball is lost; a static false positive 10 m away is detected every frame.
-            dets.push(ball_at(Point2::new(5.0, -8.0), 0.9));
         }
         let f = bt.update(i64::from(i) * FRAME_NS, &dets).unwrap();
         if i == 24 {
-            moving_id = f.ball.map(|b| b.track_id);
+            let b = f.ball.unwrap();
+            assert!((b.pitch_m - deflected_truth(i)).norm() < 0.5, "{b:?}");
+            moving_id = Some(b.track_id);
         }
         // Bridged for `max_report_s` (0.5 s, frames 25-36): never the false positive. Then the
         // lost ball is stale and yields to what is seen now (next test).
@@ -358,4 +358,38 @@ fn a_ball_at_rest_with_overwhelming_evidence_takes_over_a_reported_weak_moving_o
     assert!((70..=95).contains(&with), "{with}");
     // Without it the boot, still seen now and then, keeps the report.
     assert_eq!(reported_at_rest(f64::INFINITY, 40, rest, dets), 0);
+}
+
+#[test]
+fn a_ball_that_reappears_far_away_is_reported_from_its_third_frame() {
+    // A shot: the ball runs into the goal at 10 m/s and is lost in the net at frame 50; from
+    // frame 50 the restart ball rests on the centre spot, seen in every frame.
+    let shot = |i: i32| Point2::new(30.0 + 0.4 * f64::from(i), 1.0);
+    let centre = Point2::new(0.0, 0.0);
+    let run = |fresh_takeover_hits: u32| {
+        let mut bt = BallTracker::new(BallConfig {
+            fresh_takeover_hits,
+            ..BallConfig::default()
+        })
+        .unwrap();
+        let mut at_centre = Vec::new();
+        for i in 0..80 {
+            let det = if i < 50 {
+                ball_at(shot(i), 0.8)
+            } else {
+                ball_at(centre, 0.8)
+            };
+            let f = bt.update(i64::from(i) * FRAME_NS, &[det]).unwrap();
+            if f.ball.is_some_and(|b| (b.pitch_m - centre).norm() < 0.5) {
+                at_centre.push(i);
+            }
+        }
+        at_centre
+    };
+    // With the rule: frames 52-79 (born at 50, third hit at 52).
+    assert_eq!(run(3), (52..80).collect::<Vec<_>>());
+    // Without it the shot's ball, bridged in the net, keeps the report until it is stale
+    // (more than max_report_s = 0.5 s unseen: frame 62).
+    let without = run(0);
+    assert_eq!(without.first(), Some(&62), "{without:?}");
 }
