@@ -222,8 +222,9 @@ fn a_deflected_ball_is_followed_by_the_hypothesis_born_next_to_it() {
         if i == 24 {
             moving_id = Some(b.track_id);
         }
-        // Three hits after the deflection the successor is reported, on the ball, and stays.
-        if i >= 27 {
+        // `min_switch_hits` (2) hits after the deflection the successor is reported, on the
+        // ball, and stays.
+        if i >= 26 {
             assert_ne!(Some(b.track_id), moving_id, "frame {i}");
             assert_eq!(b.state, BallState::Observed, "frame {i}");
             let err_m = (b.pitch_m - truth).norm();
