@@ -163,10 +163,8 @@ impl BallLogRow {
         }
         let r = self.reported.as_ref();
         let centre = r.map(|b| {
-            (
-                f64::from(b.image_box_px.x1 + b.image_box_px.x2) / 2.0,
-                f64::from(b.image_box_px.y1 + b.image_box_px.y2) / 2.0,
-            )
+            let (u, v) = b.image_box_px.center();
+            (f64::from(u), f64::from(v))
         });
         [
             self.frame.to_string(),
@@ -336,8 +334,8 @@ pub fn run(options: &EvalOptions) -> Result<EvalReport, EvalRunError> {
         let v = pipeline.process(&frame).map_err(Box::new)?;
         latency_us.push(v.processing_us);
         processed += 1;
-        let gt: Vec<GtObject> = feed
-            .positions_at(index)
+        let positions = feed.positions_at(index);
+        let gt: Vec<GtObject> = positions
             .iter()
             .map(|p| {
                 let class = feed
@@ -374,18 +372,14 @@ pub fn run(options: &EvalOptions) -> Result<EvalReport, EvalRunError> {
                 })
             })
             .collect();
-        let truth_ball = feed.positions_at(index).iter().find(|p| {
-            feed.objects
-                .get(p.object)
-                .is_some_and(|o| o.class == SimClass::Ball)
-        });
-        let truth_visible = truth_ball.is_some_and(|p| {
-            visible
-                .get(index as usize * n_objects + p.object)
-                .copied()
-                .unwrap_or(false)
-        });
-        let truth_pitch_m = truth_ball.map(|p| ball_ray_ground(&camera_now, p.x, p.y, p.z));
+        // The ball's truth as scored above (`gt` follows `positions` one to one).
+        let truth_ball = positions
+            .iter()
+            .zip(&gt)
+            .find(|(_, g)| g.class == CoreClass::Ball);
+        let truth_visible = truth_ball.is_some_and(|(_, g)| g.visible);
+        let truth_pitch_m = truth_ball.map(|(_, g)| g.pitch_m);
+        let truth_ball = truth_ball.map(|(p, _)| p);
         let error_m = match (truth_pitch_m, &v.ball) {
             (Some(t), Some(b)) => Some((t - b.pitch_m).norm()),
             _ => None,
@@ -396,10 +390,8 @@ pub fn run(options: &EvalOptions) -> Result<EvalReport, EvalRunError> {
             v.ball_detections
                 .iter()
                 .map(|d| {
-                    let c = Point2::new(
-                        f64::from(d.image_box_px.x1 + d.image_box_px.x2) / 2.0,
-                        f64::from(d.image_box_px.y1 + d.image_box_px.y2) / 2.0,
-                    );
+                    let (u, v) = d.image_box_px.center();
+                    let c = Point2::new(f64::from(u), f64::from(v));
                     ((c - t).norm(), d.score)
                 })
                 .min_by(|a, b| a.0.total_cmp(&b.0))

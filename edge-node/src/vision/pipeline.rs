@@ -257,7 +257,6 @@ impl CameraPipeline {
             .tracker
             .update_in_view(venue_time_ns, &people, &in_view)?;
         let ball = self.ball.update(venue_time_ns, &balls)?;
-        let ball_detections = balls;
         Ok(VisionFrame {
             camera: self.camera,
             venue_time_ns,
@@ -265,7 +264,7 @@ impl CameraPipeline {
             n_detections: detections.len(),
             tracks: tracks.tracks,
             ball: ball.ball,
-            ball_detections,
+            ball_detections: balls,
             processing_us: started.elapsed().as_micros() as u64,
         })
     }
