@@ -94,6 +94,15 @@ impl CvKalman {
         d.is_finite().then_some(d)
     }
 
+    /// Squared Mahalanobis distance of a measurement of covariance `r` (units²); `None` if `S`
+    /// is singular or inputs non-finite.
+    pub fn mahalanobis_sq_with_covariance(&self, z: &Point2<f64>, r: &Matrix2<f64>) -> Option<f64> {
+        let s_inv = (H * self.p * H.transpose() + r).try_inverse()?;
+        let y = z.coords - H * self.x;
+        let d = (y.transpose() * s_inv * y)[(0, 0)];
+        d.is_finite().then_some(d)
+    }
+
     /// Corrects the state with a position measurement `z` of std `measurement_std`.
     /// Returns `false` (and leaves the filter unchanged) for a non-finite measurement or a
     /// singular innovation covariance.

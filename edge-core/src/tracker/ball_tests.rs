@@ -394,3 +394,36 @@ fn a_ball_that_reappears_far_away_is_reported_from_its_third_frame() {
     let without = run(0);
     assert_eq!(without.first(), Some(&62), "{without:?}");
 }
+
+#[test]
+fn pixel_noise_through_the_jacobian_discounts_errors_along_the_view_ray() {
+    // Far side of the pitch: one pixel spans 0.05 m across the view and 1 m along it (y).
+    let j = nalgebra::Matrix2::new(0.05, 0.0, 0.0, 1.0);
+    let run = |pixel_std_px: f64| {
+        let mut bt = BallTracker::new(BallConfig {
+            pixel_std_px,
+            ..BallConfig::default()
+        })
+        .unwrap();
+        let mut last = None;
+        for i in 0..20 {
+            let p = Point2::new(f64::from(i) * 0.2, 10.0);
+            // The last measurement is 1.5 m off along the view ray.
+            let p = if i == 19 {
+                p + Vector2::new(0.0, 1.5)
+            } else {
+                p
+            };
+            let d = ball_at(p, 0.6).with_foot_jacobian(j);
+            last = bt.update(i64::from(i) * FRAME_NS, &[d]).unwrap().ball;
+        }
+        last.unwrap().pitch_m
+    };
+    let (iso, jac) = (run(0.0), run(2.0));
+    assert!(
+        (jac.y - 10.0).abs() < 0.5 * (iso.y - 10.0).abs(),
+        "{iso:?} vs {jac:?}"
+    );
+    // Across the view ray the pixel noise adds little.
+    assert!((jac.x - 3.8).abs() < 0.2, "{jac:?}");
+}
