@@ -1,8 +1,13 @@
 """Frame-level ball precision / recall of the detector alone and of detector + verifier.
 
-Each npz (extract.py) holds every candidate of a set of frames with its detector score and label.
-A frame's kept candidates (score >= threshold), best first, match the frame's ball at most once:
-the first matching one is a TP, every other kept candidate an FP. Recall = TP / visible balls.
+Each npz (extract.py) holds every candidate of a set of frames with its detector score, its centre
+and the offset to the nearest true ball. A candidate matches the ball when the centre it reports
+is within the evaluation's tolerance of the true centre: the box centre for the detector alone,
+the refined centre (floor(candidate) + regressed offset) for the verifier. A frame's kept
+candidates (score >= threshold), best first, drop one whose reported centre is within DEDUPE_PX of
+a better kept one (the edge node's `ball_verify::apply` does the same), then match the frame's
+ball at most once: the first matching one is a TP, every other kept candidate an FP.
+Recall = TP / visible balls.
 """
 import pathlib
 import sys
@@ -25,13 +30,38 @@ def verify(onnx_path, patches, threads=2, batch=4096):
     return np.concatenate(outs) if outs else np.zeros((0, 3), np.float32)
 
 
-def frame_pr(sources, labels, scores, n_balls, thr):
+# Verified balls whose refined centres are this close (native px) are one ball.
+DEDUPE_PX = 6.0
+
+
+def matches(true_offsets, tolerances, reported_offsets):
+    """Per candidate: the reported centre (offset from the candidate's centre pixel corner) lies
+    within the tolerance of the nearest true ball."""
+    err = np.hypot(*(true_offsets - reported_offsets).T)
+    return np.nan_to_num(err, nan=np.inf) <= np.nan_to_num(tolerances, nan=-1.0)
+
+
+def kept_order(sources, scores, thr, points=None):
+    """Indices of the kept candidates (score >= thr), best first, duplicates within a frame
+    (reported points within DEDUPE_PX of a better kept one) dropped."""
     order = np.argsort(-scores, kind="stable")
-    seen, tp, fp = set(), 0, 0
+    kept, by_frame = [], {}
     for i in order:
         if scores[i] < thr:
             break
-        if labels[i] and sources[i] not in seen:
+        if points is not None:
+            prev = by_frame.setdefault(sources[i], [])
+            if any(np.hypot(*(points[i] - q)) <= DEDUPE_PX for q in prev):
+                continue
+            prev.append(points[i])
+        kept.append(i)
+    return kept
+
+
+def frame_pr(sources, hit, scores, n_balls, thr, points=None):
+    seen, tp, fp = set(), 0, 0
+    for i in kept_order(sources, scores, thr, points):
+        if hit[i] and sources[i] not in seen:
             seen.add(sources[i])
             tp += 1
         else:
@@ -39,11 +69,10 @@ def frame_pr(sources, labels, scores, n_balls, thr):
     return tp / max(tp + fp, 1), tp / max(n_balls, 1)
 
 
-def ap(sources, labels, scores, n_balls):
-    order = np.argsort(-scores, kind="stable")
+def ap(sources, hit, scores, n_balls, points=None):
     seen, tps = set(), []
-    for i in order:
-        t = bool(labels[i]) and sources[i] not in seen
+    for i in kept_order(sources, scores, -np.inf, points):
+        t = bool(hit[i]) and sources[i] not in seen
         if t:
             seen.add(sources[i])
         tps.append(t)
@@ -69,16 +98,22 @@ if __name__ == "__main__":
         v = verify(a.onnx, z["patches"])
         det = z["scores"]
         nb = int(z["balls"])
-        print(s, "balls", nb, "candidate ceiling %.3f" % (int(z["found"]) / max(nb, 1)))
-        for name, sc in (("detector", det), ("verifier", v[:, 0]), ("product", v[:, 0] * det),
-                         ("geo", np.sqrt(v[:, 0] * det))):
-            row = [f"AP {ap(z['sources'], z['labels'], sc, nb):.3f}"]
+        src, c = z["sources"], z["centres"]
+        frac = c - np.floor(c)
+        hit_det = matches(z["true_offsets"], z["tolerances"], frac)
+        hit_ver = matches(z["true_offsets"], z["tolerances"], v[:, 1:])
+        refined = np.floor(c) + v[:, 1:]
+        print(s, "balls", nb, "candidate ceiling %.3f (within the positive radius %.3f)"
+              % (int(z["found"]) / max(nb, 1), int(z["near"]) / max(nb, 1)))
+        for name, hit, sc, pts in (("detector", hit_det, det, c), ("verifier", hit_ver, v[:, 0], refined),
+                                   ("geo", hit_ver, np.sqrt(v[:, 0] * det), refined)):
+            row = [f"AP {ap(src, hit, sc, nb, pts):.3f}"]
             for t in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
-                p, r = frame_pr(z["sources"], z["labels"], sc, nb, t)
+                p, r = frame_pr(src, hit, sc, nb, t, pts)
                 row.append(f"{t}: {p:.2f}/{r:.2f}")
             print(f"  {name:9s}", " ".join(row))
         pos = z["labels"] > 0
-        err0 = np.hypot(*(z["offsets"][pos] - 0.5).T)
+        err0 = np.hypot(*(z["offsets"][pos] - frac[pos]).T)
         err1 = np.hypot(*(z["offsets"][pos] - v[pos, 1:]).T)
         print(f"  centre error on positives: candidate {np.median(err0):.2f} px median, "
               f"verifier {np.median(err1):.2f} px")

@@ -48,11 +48,24 @@ class Exported(nn.Module):
         return torch.cat([torch.sigmoid(y[:, :1]), y[:, 1:]], dim=1)
 
 
-def load(paths):
+def relabel(z, pos_radius_720):
+    """Labels / offsets for another positive radius (px at 720p scale, at most 13 native px), from
+    the stored candidate centres and offsets to the nearest true ball (extract.py's rule)."""
+    c = z["centres"]
+    true_off = z["true_offsets"]
+    d = np.nan_to_num(np.hypot(*(true_off - (c - np.floor(c))).T), nan=np.inf)
+    r = np.minimum(pos_radius_720 * z["heights"] / 720.0, 13.0)
+    lab = np.where(d <= r, 1, np.where(d <= 1.5 * r, -1, 0)).astype(np.int8)
+    off = np.where((lab == 1)[:, None], np.nan_to_num(true_off), 0.0).astype(np.float32)
+    return lab, off
+
+
+def load(paths, pos_radius_720=None):
     P, L, O = [], [], []
     for p in paths:
         z = np.load(p)
-        P.append(z["patches"]), L.append(z["labels"]), O.append(z["offsets"])
+        lab, off = (z["labels"], z["offsets"]) if pos_radius_720 is None else relabel(z, pos_radius_720)
+        P.append(z["patches"]), L.append(lab), O.append(off)
     return np.concatenate(P), np.concatenate(L).astype(np.float32), np.concatenate(O)
 
 
@@ -84,6 +97,8 @@ def main():
     ap.add_argument("--pos-weight", type=float, default=4.0)
     ap.add_argument("--neg-keep", type=float, default=0.4,
                     help="fraction of the negative patches drawn afresh for each epoch")
+    ap.add_argument("--pos-radius", type=float, default=None,
+                    help="relabel for this positive radius (px at 720p scale) instead of extract.py's")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--checkpoint", default="models/runs/ball.pt", help="torch weights (not shipped)")
@@ -91,12 +106,13 @@ def main():
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     rng = np.random.default_rng(args.seed)
-    P, L, O = load(args.train)
+    P, L, O = load(args.train, args.pos_radius)
     n = len(L)
-    print(f"{n} patches, {int(L.sum())} positive", flush=True)
+    print(f"{n} patches, {len(np.flatnonzero(L > 0.5))} positive", flush=True)
     net = Verifier()
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
-    pos_idx, neg_idx = np.flatnonzero(L > 0.5), np.flatnonzero(L <= 0.5)
+    # Label -1 (a ball just beyond the positive radius) is not trained on.
+    pos_idx, neg_idx = np.flatnonzero(L > 0.5), np.flatnonzero(L == 0)
     per_epoch = len(pos_idx) + int(round(args.neg_keep * len(neg_idx)))
     steps = args.epochs * ((per_epoch + args.batch - 1) // args.batch)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=steps, pct_start=0.1)
@@ -137,8 +153,8 @@ def main():
                       opset_version=17, dynamo=False)
     pathlib.Path(args.checkpoint).parent.mkdir(parents=True, exist_ok=True)
     torch.save(net.state_dict(), args.checkpoint)
-    info = {"patches": n, "positives": int(L.sum()), "epochs": args.epochs, "batch": args.batch,
-            "lr": args.lr, "pos_weight": args.pos_weight, "neg_keep": args.neg_keep, "seed": args.seed, "train_seconds": round(secs, 1),
+    info = {"patches": n, "positives": int((L > 0.5).sum()), "ignored": int((L < 0).sum()), "epochs": args.epochs, "batch": args.batch,
+            "lr": args.lr, "pos_weight": args.pos_weight, "pos_radius_720": args.pos_radius, "neg_keep": args.neg_keep, "seed": args.seed, "train_seconds": round(secs, 1),
             "torch": torch.__version__, "params": sum(p.numel() for p in net.parameters()),
             "train_files": [pathlib.Path(p).name for p in args.train]}
     pathlib.Path(str(out) + ".train.json").write_text(json.dumps(info, indent=1))

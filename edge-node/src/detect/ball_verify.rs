@@ -163,17 +163,26 @@ pub fn cut_patch(
     }
 }
 
+/// A refined centre further than this from the candidate's (native px, per axis) is not trusted:
+/// the verifier is trained on balls up to 13 px off the patch centre (`models/ball/extract.py`).
+pub const MAX_REFINE_PX: f32 = 14.0;
+
+/// Verified balls whose refined centres are this close (native px) are one ball seen by two
+/// candidates; the better-scored one is kept (`models/ball/evaluate.py` scores the same way).
+pub const DEDUPE_PX: f32 = 6.0;
+
 /// Replaces the scores of `candidates` (ball detections, in the order they were cut) by the
 /// verified score (`combine` of the verifier's `rows`, `[probability, dx, dy]` each, and the
 /// detector's score), moves each box to the refined centre and keeps those scoring at least
-/// `threshold`. Rows that are not finite drop their candidate.
+/// `threshold`, best first, dropping one whose centre lies within [`DEDUPE_PX`] of a better one.
+/// Rows that are not finite drop their candidate.
 pub fn apply(
     candidates: Vec<Detection>,
     rows: &[[f32; 3]],
     combine: Combine,
     threshold: f32,
 ) -> Vec<Detection> {
-    candidates
+    let mut verified: Vec<Detection> = candidates
         .into_iter()
         .zip(rows)
         .filter_map(|(mut d, &[p, dx, dy])| {
@@ -185,16 +194,28 @@ pub fn apply(
                 return None;
             }
             let (cx, cy) = d.box_px.centre();
-            // The verifier was trained on offsets within the patch; a wild one is not trusted.
             let (nx, ny) = (cx.floor() + dx, cy.floor() + dy);
-            if (nx - cx).abs() <= 8.0 && (ny - cy).abs() <= 8.0 {
+            if (nx - cx).abs() <= MAX_REFINE_PX && (ny - cy).abs() <= MAX_REFINE_PX {
                 let (w, h) = (d.box_px.width(), d.box_px.height());
                 d.box_px = BoxPx::from_cxcywh(nx, ny, w, h);
             }
             d.score = score;
             Some(d)
         })
-        .collect()
+        .collect();
+    verified.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let mut kept: Vec<Detection> = Vec::with_capacity(verified.len());
+    for d in verified {
+        let (x, y) = d.box_px.centre();
+        let duplicate = kept.iter().any(|k| {
+            let (kx, ky) = k.box_px.centre();
+            (kx - x).hypot(ky - y) <= DEDUPE_PX
+        });
+        if !duplicate {
+            kept.push(d);
+        }
+    }
+    kept
 }
 
 /// The verifier shell: one ONNX Runtime session (run it on the detector's worker thread).
@@ -458,14 +479,30 @@ score = 0.5
         assert_eq!(kept.len(), 1);
         assert_eq!(kept[0].score, 0.8);
         assert_eq!(kept[0].box_px.centre(), (11.0, 19.5));
-        // A wild offset keeps the detector's centre.
+        // A wild offset keeps the detector's centre; one up to MAX_REFINE_PX is followed.
         let kept = apply(
-            vec![ball(10.0, 10.0, 0.1)],
-            &[[0.9, 30.0, 0.0]],
+            vec![ball(10.0, 10.0, 0.1), ball(100.0, 10.0, 0.1)],
+            &[[0.9, 30.0, 0.0], [0.8, 12.0, -3.0]],
             Combine::Verifier,
             0.5,
         );
         assert_eq!(kept[0].box_px.centre(), (10.0, 10.0));
+        assert_eq!(kept[1].box_px.centre(), (112.0, 7.0));
+        // Two candidates refined onto one ball are one detection: the better-scored one.
+        let kept = apply(
+            vec![
+                ball(20.0, 20.0, 0.3),
+                ball(28.0, 20.0, 0.6),
+                ball(60.0, 20.0, 0.3),
+            ],
+            &[[0.7, 4.0, 0.0], [0.9, -3.0, 1.0], [0.7, 0.0, 0.0]],
+            Combine::Verifier,
+            0.5,
+        );
+        assert_eq!(kept.len(), 2);
+        assert_eq!(kept[0].score, 0.9);
+        assert_eq!(kept[0].box_px.centre(), (25.0, 21.0));
+        assert_eq!(kept[1].box_px.centre(), (60.0, 20.0));
         // Geometric mean: sqrt(0.9 · 0.4) = 0.6 passes 0.5; sqrt(0.9 · 0.1) = 0.3 does not.
         let kept = apply(
             vec![ball(10.0, 10.0, 0.4), ball(30.0, 10.0, 0.1)],
