@@ -371,7 +371,6 @@ impl Hypothesis {
     }
 }
 
-/// The hypothesis with id `reported`, if it is still kept.
 /// Ground-point measurement covariance (m²): isotropic `measurement_std_m`, plus `pixel_std_px`
 /// through the detection's pixel→pitch Jacobian when it has one.
 fn measurement_covariance(c: &BallConfig, det: &Detection) -> Matrix2<f64> {
@@ -382,6 +381,7 @@ fn measurement_covariance(c: &BallConfig, det: &Detection) -> Matrix2<f64> {
     }
 }
 
+/// The hypothesis with id `reported`, if it is still kept.
 fn find_reported(hyps: &[Hypothesis], reported: Option<u32>) -> Option<&Hypothesis> {
     reported.and_then(|id| hyps.iter().find(|h| h.id == id))
 }
