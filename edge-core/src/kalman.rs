@@ -88,10 +88,10 @@ impl CvKalman {
 
     /// Squared Mahalanobis distance of a measurement; `None` if `S` is singular or inputs non-finite.
     pub fn mahalanobis_sq(&self, z: &Point2<f64>, measurement_std: f64) -> Option<f64> {
-        let s_inv = self.innovation_covariance(measurement_std).try_inverse()?;
-        let y = z.coords - H * self.x;
-        let d = (y.transpose() * s_inv * y)[(0, 0)];
-        d.is_finite().then_some(d)
+        self.mahalanobis_sq_with_covariance(
+            z,
+            &(Matrix2::identity() * (measurement_std * measurement_std)),
+        )
     }
 
     /// Squared Mahalanobis distance of a measurement of covariance `r` (units²); `None` if `S`

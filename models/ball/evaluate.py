@@ -41,6 +41,17 @@ def matches(true_offsets, tolerances, reported_offsets):
     return np.nan_to_num(err, nan=np.inf) <= np.nan_to_num(tolerances, nan=-1.0)
 
 
+def reported(z, v, keep=slice(None)):
+    """Per candidate of npz `z` (rows `keep`) with verifier rows `v`: the fractional part of its
+    centre, whether the detector's / the verifier's reported centre matches the ball, and those
+    centres (native px)."""
+    c = z["centres"][keep]
+    frac = c - np.floor(c)
+    true_off, tol = z["true_offsets"][keep], z["tolerances"][keep]
+    return dict(frac=frac, hit_det=matches(true_off, tol, frac), hit_ver=matches(true_off, tol, v[:, 1:]),
+                pts_det=c, pts_ver=np.floor(c) + v[:, 1:])
+
+
 def kept_order(sources, scores, thr, points=None):
     """Indices of the kept candidates (score >= thr), best first, duplicates within a frame
     (reported points within DEDUPE_PX of a better kept one) dropped."""
@@ -98,15 +109,13 @@ if __name__ == "__main__":
         v = verify(a.onnx, z["patches"])
         det = z["scores"]
         nb = int(z["balls"])
-        src, c = z["sources"], z["centres"]
-        frac = c - np.floor(c)
-        hit_det = matches(z["true_offsets"], z["tolerances"], frac)
-        hit_ver = matches(z["true_offsets"], z["tolerances"], v[:, 1:])
-        refined = np.floor(c) + v[:, 1:]
+        src, r = z["sources"], reported(z, v)
+        frac = r["frac"]
         print(s, "balls", nb, "candidate ceiling %.3f (within the positive radius %.3f)"
               % (int(z["found"]) / max(nb, 1), int(z["near"]) / max(nb, 1)))
-        for name, hit, sc, pts in (("detector", hit_det, det, c), ("verifier", hit_ver, v[:, 0], refined),
-                                   ("geo", hit_ver, np.sqrt(v[:, 0] * det), refined)):
+        for name, hit, sc, pts in (("detector", r["hit_det"], det, r["pts_det"]),
+                                   ("verifier", r["hit_ver"], v[:, 0], r["pts_ver"]),
+                                   ("geo", r["hit_ver"], np.sqrt(v[:, 0] * det), r["pts_ver"])):
             row = [f"AP {ap(src, hit, sc, nb, pts):.3f}"]
             for t in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
                 p, r = frame_pr(src, hit, sc, nb, t, pts)

@@ -35,7 +35,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "detecto
 from common import BALL, letterbox, to_tensor, video_frames  # noqa: E402
 from data import read_export  # noqa: E402
 
-from patch import PATCH, cut  # noqa: E402
+from patch import PATCH, cut, label_of, positive_radius  # noqa: E402
 
 
 def detector(path):
@@ -60,11 +60,6 @@ def tolerance(box, frame_h):
     return max(3.0 * frame_h / 720.0, x1 - x0, y1 - y0)
 
 
-def positive_radius(frame_h, pos_radius_720):
-    """Native px; at most 13 so the ball stays inside the 32 px patch."""
-    return min(pos_radius_720 * frame_h / 720.0, 13.0)
-
-
 def nearest(cx, cy, balls):
     """(distance, ball box) of the nearest visible true ball, or (inf, None)."""
     best = (np.inf, None)
@@ -79,11 +74,9 @@ def label(cx, cy, balls, frame_h, pos_radius_720):
     """(label, dx, dy): 1 with the offset of the nearest true ball from (floor(cx), floor(cy))
     when it lies within the positive radius, -1 (ignored) up to 1.5x that, else (0, 0, 0)."""
     d, b = nearest(cx, cy, balls)
-    r = positive_radius(frame_h, pos_radius_720)
-    if b is None or d > 1.5 * r:
-        return (0, 0.0, 0.0)
-    if d > r:
-        return (-1, 0.0, 0.0)
+    lab = int(label_of(d, positive_radius(frame_h, pos_radius_720)))
+    if lab != 1:
+        return (lab, 0.0, 0.0)
     return (1, (b[0] + b[2]) / 2 - np.floor(cx), (b[1] + b[3]) / 2 - np.floor(cy))
 
 

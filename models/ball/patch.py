@@ -5,6 +5,21 @@ import numpy as np
 
 PATCH = 32
 PAD = 114
+# The training label rule (extract.py, train.py --pos-radius): a true ball within the positive
+# radius of the patch centre is a positive, one up to IGNORE_BAND x that radius is not trained on.
+MAX_POSITIVE_PX = 13.0
+IGNORE_BAND = 1.5
+
+
+def positive_radius(frame_h, pos_radius_720):
+    """Native px for a radius given at 720p scale; at most MAX_POSITIVE_PX so the ball stays inside
+    the patch. Works on scalars and numpy arrays."""
+    return np.minimum(pos_radius_720 * np.asarray(frame_h) / 720.0, MAX_POSITIVE_PX)
+
+
+def label_of(distance, radius):
+    """1 within `radius`, -1 (ignored) up to IGNORE_BAND x it, else 0; scalars or arrays."""
+    return np.where(distance <= radius, 1, np.where(distance <= IGNORE_BAND * radius, -1, 0)).astype(np.int8)
 
 
 def cut(img, cx, cy):

@@ -14,7 +14,7 @@ import platform
 import numpy as np
 import onnxruntime as ort
 
-from evaluate import DEDUPE_PX, ap, frame_pr, matches, patch_latency, verify
+from evaluate import DEDUPE_PX, ap, frame_pr, patch_latency, reported, verify
 
 # The detector manifest's own ball threshold (models/touchline-det.toml, thresholds.ball_score),
 # the baseline the verifier is compared with.
@@ -49,12 +49,8 @@ def scored(onnx, path, max_candidates=MAX_CANDIDATES):
         rank[i] = k
     cap = rank < max_candidates
     geo = np.where(cap, np.sqrt(np.clip(v[:, 0], 0, None) * det), 0.0)
-    c = z["centres"][keep]
-    frac = c - np.floor(c)
-    true_off, tol = z["true_offsets"][keep], z["tolerances"][keep]
     return dict(src=src, lab=z["labels"][keep], det=det, geo=geo, v=v, off=z["offsets"][keep],
-                hit_det=matches(true_off, tol, frac), hit_ver=matches(true_off, tol, v[:, 1:]),
-                pts_det=c, pts_ver=np.floor(c) + v[:, 1:], frac=frac, balls=int(z["balls"]),
+                **reported(z, v, keep), balls=int(z["balls"]),
                 found=int(z["found"]), near=int(z["near"]), frames=len(set(z["sources"])))
 
 
@@ -89,7 +85,7 @@ def main():
     val = scored(onnx, args.val)
     f2_best = max(THRESHOLDS, key=lambda t: (f2(*pr_ver(val, t)), -t))
     best = args.threshold if args.threshold is not None else f2_best
-    choice = (f"best recall-weighted F2 on the validation patches" if args.threshold is None else
+    choice = ("best recall-weighted F2 on the validation patches" if args.threshold is None else
               f"chosen on whole tuning feeds through the edge node's tracker (`edge-node eval`, edge-node README); "
               f"the validation patches' best recall-weighted F2 is at {f2_best}")
     print("threshold", best, flush=True)

@@ -16,6 +16,8 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
+from patch import label_of, positive_radius
+
 PATCH = 32
 
 
@@ -54,8 +56,7 @@ def relabel(z, pos_radius_720):
     c = z["centres"]
     true_off = z["true_offsets"]
     d = np.nan_to_num(np.hypot(*(true_off - (c - np.floor(c))).T), nan=np.inf)
-    r = np.minimum(pos_radius_720 * z["heights"] / 720.0, 13.0)
-    lab = np.where(d <= r, 1, np.where(d <= 1.5 * r, -1, 0)).astype(np.int8)
+    lab = label_of(d, positive_radius(z["heights"], pos_radius_720))
     off = np.where((lab == 1)[:, None], np.nan_to_num(true_off), 0.0).astype(np.float32)
     return lab, off
 
