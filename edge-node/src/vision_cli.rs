@@ -41,6 +41,11 @@ pub struct EvalArgs {
     /// phantom, quiet).
     #[arg(long)]
     pub ball_log: Option<PathBuf>,
+    /// Write every scored object, frame by frame, to this CSV file: `frame,source,id,class,
+    /// visible,x_m,y_m` with source `truth` (visible = scored, not occluded or out of view) or
+    /// `track` (the reported tracks); for following an id switch or a miss by hand.
+    #[arg(long)]
+    pub objects_log: Option<PathBuf>,
 }
 
 /// The `--tracking` file.
@@ -99,6 +104,10 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<()> {
         std::fs::write(path, text)
             .with_context(|| format!("writing the ball log {}", path.display()))?;
     }
+    if let Some(path) = &args.objects_log {
+        std::fs::write(path, objects_csv(&report.scored))
+            .with_context(|| format!("writing the objects log {}", path.display()))?;
+    }
     println!("eval: {} ({} frames)", args.feed.display(), report.frames);
     println!("all classes:\n{}", report.metrics);
     let p = &report.players;
@@ -121,6 +130,33 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<()> {
         report.latency_percentile_us(99.0) as f64 / 1000.0
     );
     Ok(())
+}
+
+/// The `--objects-log` CSV: one row per truth object and per reported track per frame.
+fn objects_csv(frames: &[edge_core::eval::EvalFrame]) -> String {
+    use std::fmt::Write as _;
+    let mut text = String::from("frame,source,id,class,visible,x_m,y_m\n");
+    for (frame, f) in frames.iter().enumerate() {
+        for g in &f.gt {
+            let _ = writeln!(
+                text,
+                "{frame},truth,{},{:?},{},{:.3},{:.3}",
+                g.id,
+                g.class,
+                u8::from(g.visible),
+                g.pitch_m.x,
+                g.pitch_m.y
+            );
+        }
+        for p in &f.pred {
+            let _ = writeln!(
+                text,
+                "{frame},track,{},{:?},1,{:.3},{:.3}",
+                p.track_id, p.class, p.pitch_m.x, p.pitch_m.y
+            );
+        }
+    }
+    text
 }
 
 #[cfg(test)]
@@ -165,6 +201,53 @@ mod tests {
         assert!(
             ball.contains("max_hypotheses") && ball.contains("[ball]"),
             "{ball}"
+        );
+    }
+
+    #[test]
+    fn the_objects_log_has_a_row_per_truth_object_and_track() {
+        use edge_core::eval::{EvalFrame, GtObject, PredObject};
+        use edge_core::ObjectClass;
+        use nalgebra::Point2;
+        let frames = [
+            EvalFrame {
+                gt: vec![
+                    GtObject {
+                        id: 7,
+                        class: ObjectClass::Player,
+                        pitch_m: Point2::new(1.0, -2.5),
+                        visible: true,
+                    },
+                    GtObject {
+                        id: 8,
+                        class: ObjectClass::Referee,
+                        pitch_m: Point2::new(0.0, 0.0),
+                        visible: false,
+                    },
+                ],
+                pred: vec![PredObject {
+                    track_id: 3,
+                    class: ObjectClass::Player,
+                    pitch_m: Point2::new(1.1, -2.4),
+                }],
+            },
+            EvalFrame::default(),
+            EvalFrame {
+                gt: vec![],
+                pred: vec![PredObject {
+                    track_id: 4,
+                    class: ObjectClass::Ball,
+                    pitch_m: Point2::new(10.25, 3.0),
+                }],
+            },
+        ];
+        assert_eq!(
+            objects_csv(&frames),
+            "frame,source,id,class,visible,x_m,y_m\n\
+             0,truth,7,Player,1,1.000,-2.500\n\
+             0,truth,8,Referee,0,0.000,0.000\n\
+             0,track,3,Player,1,1.100,-2.400\n\
+             2,track,4,Ball,1,10.250,3.000\n"
         );
     }
 }

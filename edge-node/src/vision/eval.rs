@@ -97,6 +97,8 @@ pub struct EvalReport {
     pub latency_us: Vec<u64>,
     /// The ball in every processed frame: truth against the reported ball (`eval --ball-log`).
     pub ball_log: Vec<BallLogRow>,
+    /// What was scored, frame by frame: the truth and the reported tracks (`eval --objects-log`).
+    pub scored: Vec<EvalFrame>,
 }
 
 /// How a frame's reported ball compares with the truth (per frame, by distance alone).
@@ -453,6 +455,7 @@ pub fn run(options: &EvalOptions) -> Result<EvalReport, EvalRunError> {
         wall_s,
         latency_us,
         ball_log,
+        scored: frames,
     })
 }
 
