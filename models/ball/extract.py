@@ -18,7 +18,12 @@ diameter)), so evaluate.py scores the centre the verifier refines, not the candi
 Training-only extras (never in evaluation sets): --jitter K positives per visible ball, cut at a
 uniform point of the positive disc around it; --person-negatives K patches per frame on the
 shorts, socks and lower torso of random visible people (the verifier's worst false positives are
-light kits), label 0 when no ball is within 1.5x the positive radius.
+light kits), label 0 when no ball is within 1.5x the positive radius; --random-negatives K patches
+per frame at uniform points of the frame (grass, lines, stands: the detector never proposes plain
+grass, so without these the verifier's output there is uncalibrated); --spot-negatives one patch
+per painted spot (centre and penalty spots, projected through the feed's calibration, feeds only)
+in view with no ball on it: after a kick-off the empty centre spot looks like a resting ball.
+--no-candidates skips the detector and cuts only those extras.
 
 Usage: extract.py --out FILE.npz (--feed DIR | --export DIR)... [--jitter K] [--person-negatives K]
 """
@@ -80,12 +85,51 @@ def label(cx, cy, balls, frame_h, pos_radius_720):
     return (1, (b[0] + b[2]) / 2 - np.floor(cx), (b[1] + b[3]) / 2 - np.floor(cy))
 
 
+# Painted spots (pitch metres, z = 0): centre spot and the two penalty spots 11 m from the goal lines.
+PENALTY_SPOT_M = 11.0
+
+
+def spot_projector(feed, cam, meta):
+    """frame index -> image px of the painted spots in view, from the camera's calibration file and,
+    for a moving camera, its per-frame `truth/calib-<camera>.csv` (OpenCV Rodrigues vector pitch ->
+    camera, camera position in pitch metres, the file's distortion)."""
+    import tomllib
+    cal = tomllib.loads((feed / cam["calibration"]).read_text())
+    half = meta["pitch_length"] / 2.0
+    spots = np.array([[0.0, 0.0, 0.0], [half - PENALTY_SPOT_M, 0.0, 0.0], [-half + PENALTY_SPOT_M, 0.0, 0.0]])
+    d = cal.get("distortion", {})
+    dist = np.array([d.get("k1", 0.0), d.get("k2", 0.0), d.get("p1", 0.0), d.get("p2", 0.0)])
+    w, h = cal["image"]["width"], cal["image"]["height"]
+    i0 = cal["intrinsics"]
+    static = (i0["fx"], i0["fy"], i0["cx"], i0["cy"], *cal["pose"]["rvec"], *cal["pose"]["position"])
+    per_frame = {}
+    moving = feed / "truth" / f"calib-{cam['name']}.csv"
+    if moving.exists():
+        with open(moving, newline="") as f:
+            for row in csv.DictReader(f):
+                per_frame[int(row["frame"])] = tuple(float(row[k]) for k in
+                                                     ("fx", "fy", "cx", "cy", "rx", "ry", "rz", "px", "py", "pz"))
+
+    def at(i):
+        fx, fy, cx, cy, rx, ry, rz, px, py, pz = per_frame.get(i, static)
+        rvec = np.array([rx, ry, rz])
+        rot, _ = cv2.Rodrigues(rvec)
+        cam_pts = (spots - np.array([px, py, pz])) @ rot.T
+        k = np.array([[fx, 0, cx], [0, fy, cy], [0, 0, 1]])
+        img, _ = cv2.projectPoints(spots, rvec, -rot @ np.array([px, py, pz]), k, dist)
+        return [(float(u), float(v)) for (u, v), z in zip(img.reshape(-1, 2), cam_pts[:, 2])
+                if z > 0 and 0 <= u < w and 0 <= v < h]
+    return at
+
+
 def frames_of_feed(feed):
-    """(source, frame index, image, visible balls, visible people) per decoded frame."""
+    """(source, frame index, image, visible balls, visible people, painted spots in view) per
+    decoded frame."""
     feed = pathlib.Path(feed)
     import tomllib
     meta = tomllib.loads((feed / "feed.toml").read_text())
     for cam in meta["cameras"]:
+        spots_at = spot_projector(feed, cam, meta)
         balls, people = {}, {}
         with open(feed / cam["boxes"], newline="") as f:
             for row in csv.DictReader(f):
@@ -94,7 +138,7 @@ def frames_of_feed(feed):
                 box = tuple(float(row[k]) for k in ("x0", "y0", "x1", "y1"))
                 (balls if row["object"] == "B" else people).setdefault(int(row["frame"]), []).append(box)
         for i, img in video_frames(feed / cam["video"]):
-            yield f"{feed.name}/{cam['name']}", i, img, balls.get(i, []), people.get(i, [])
+            yield f"{feed.name}/{cam['name']}", i, img, balls.get(i, []), people.get(i, []), spots_at(i)
 
 
 def frames_of_export(export):
@@ -102,7 +146,7 @@ def frames_of_export(export):
         img = cv2.imread(r["path"], cv2.IMREAD_COLOR)
         balls = [o[:4] for o in r["objects"] if o[4] == BALL and o[5]]
         people = [o[:4] for o in r["objects"] if o[4] != BALL and o[5]]
-        yield pathlib.Path(export).name, pathlib.Path(r["path"]).stem, img, balls, people
+        yield pathlib.Path(export).name, pathlib.Path(r["path"]).stem, img, balls, people, []
 
 
 def main():
@@ -118,10 +162,16 @@ def main():
     ap.add_argument("--jitter", type=int, default=0, help="extra positives per visible ball (training only)")
     ap.add_argument("--person-negatives", type=int, default=0,
                     help="patches per frame on visible people's bodies, label 0 (training only)")
+    ap.add_argument("--random-negatives", type=int, default=0,
+                    help="patches per frame at uniform random points, label 0 (training only)")
+    ap.add_argument("--spot-negatives", action="store_true",
+                    help="a patch on every painted spot in view with no ball on it, label 0 (feeds only, training only)")
+    ap.add_argument("--no-candidates", action="store_true",
+                    help="skip the detector: cut only the training extras (--jitter, --*-negatives)")
     ap.add_argument("--seed", type=int, default=5)
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
-    sess = detector(args.detector)
+    sess = None if args.no_candidates else detector(args.detector)
     patches, labels, offsets, scores, heights, sources = [], [], [], [], [], []
     centres, true_offsets, tols = [], [], []
     n_balls = n_found = n_near = 0
@@ -145,12 +195,12 @@ def main():
 
     gens = [frames_of_feed(f) for f in args.feed] + [frames_of_export(e) for e in args.export]
     for gi, gen in enumerate(gens):
-        for k, (src, idx, img, balls, people) in enumerate(gen):
+        for k, (src, idx, img, balls, people, spots) in enumerate(gen):
             if gi < len(args.feed) and k % args.every:
                 continue
-            h = img.shape[0]
+            h, w = img.shape[:2]
             tag = f"{src}:{idx}"
-            cands = candidates(sess, img, args.floor)
+            cands = [] if sess is None else candidates(sess, img, args.floor)
             for cx, cy, sc in cands:
                 lab, dx, dy = label(cx, cy, balls, h, args.pos_radius)
                 add(img, cx, cy, sc, lab, dx, dy, tag, balls)
@@ -173,6 +223,14 @@ def main():
                 cy = y0 + rng.uniform(0.35, 1.0) * (y1 - y0)
                 if label(cx, cy, balls, h, args.pos_radius)[0] == 0:
                     add(img, cx, cy, 0.0, 0, 0.0, 0.0, tag + ":person", balls)
+            for _ in range(args.random_negatives):
+                cx, cy = rng.uniform(0, w), rng.uniform(0, h)
+                if label(cx, cy, balls, h, args.pos_radius)[0] == 0:
+                    add(img, cx, cy, 0.0, 0, 0.0, 0.0, tag + ":random", balls)
+            for sx, sy in (spots if args.spot_negatives else []):
+                cx, cy = sx + rng.uniform(-2, 2), sy + rng.uniform(-2, 2)
+                if label(cx, cy, balls, h, args.pos_radius)[0] == 0:
+                    add(img, cx, cy, 0.0, 0, 0.0, 0.0, tag + ":spot", balls)
         print(f"{(args.feed + args.export)[gi]}: {len(labels)} patches so far", flush=True)
     np.savez_compressed(args.out, patches=np.stack(patches) if patches else np.zeros((0, PATCH, PATCH, 3), np.uint8),
                         labels=np.array(labels, np.int8), offsets=np.array(offsets, np.float32),
@@ -181,6 +239,9 @@ def main():
                         true_offsets=np.array(true_offsets, np.float32).reshape(-1, 2),
                         tolerances=np.array(tols, np.float32), balls=n_balls, found=n_found, near=n_near)
     pos = int(np.sum(np.array(labels) == 1))
+    if args.no_candidates:
+        print(f"{args.out}: {len(labels)} patches (training extras only), {pos} positive")
+        return
     print(f"{args.out}: {len(labels)} patches, {pos} positive; visible balls {n_balls}, with a candidate "
           f"within tolerance {n_found} ({n_found / max(n_balls, 1):.3f}), within the positive radius "
           f"{n_near} ({n_near / max(n_balls, 1):.3f})")

@@ -100,6 +100,9 @@ def main():
                     help="fraction of the negative patches drawn afresh for each epoch")
     ap.add_argument("--pos-radius", type=float, default=None,
                     help="relabel for this positive radius (px at 720p scale) instead of extract.py's")
+    ap.add_argument("--widths", type=int, nargs=4, default=[16, 24, 32, 48],
+                    help="channels of the four conv blocks")
+    ap.add_argument("--fc", type=int, default=64, help="width of the hidden fully connected layer")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--checkpoint", default="models/runs/ball.pt", help="torch weights (not shipped)")
@@ -110,7 +113,7 @@ def main():
     P, L, O = load(args.train, args.pos_radius)
     n = len(L)
     print(f"{n} patches, {len(np.flatnonzero(L > 0.5))} positive", flush=True)
-    net = Verifier()
+    net = Verifier(tuple(args.widths), args.fc)
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
     # Label -1 (a ball just beyond the positive radius) is not trained on.
     pos_idx, neg_idx = np.flatnonzero(L > 0.5), np.flatnonzero(L == 0)
@@ -155,7 +158,7 @@ def main():
     pathlib.Path(args.checkpoint).parent.mkdir(parents=True, exist_ok=True)
     torch.save(net.state_dict(), args.checkpoint)
     info = {"patches": n, "positives": int((L > 0.5).sum()), "ignored": int((L < 0).sum()), "epochs": args.epochs, "batch": args.batch,
-            "lr": args.lr, "pos_weight": args.pos_weight, "pos_radius_720": args.pos_radius, "neg_keep": args.neg_keep, "seed": args.seed, "train_seconds": round(secs, 1),
+            "lr": args.lr, "pos_weight": args.pos_weight, "pos_radius_720": args.pos_radius, "neg_keep": args.neg_keep, "seed": args.seed, "widths": args.widths, "fc": args.fc, "train_seconds": round(secs, 1),
             "torch": torch.__version__, "params": sum(p.numel() for p in net.parameters()),
             "train_files": [pathlib.Path(p).name for p in args.train]}
     pathlib.Path(str(out) + ".train.json").write_text(json.dumps(info, indent=1))
