@@ -296,6 +296,10 @@ impl Detector {
         let min_score = thresholds.score.min(ball_floor);
         let (in_w, in_h) = self.manifest.input_size_px();
         let mut found = Vec::new();
+        let drop_cut = self
+            .manifest
+            .tiling
+            .is_some_and(|t| t.include_full_frame && t.drop_cut);
         for crop in self.crops(frame.width, frame.height) {
             let transform = prepare(frame, crop, &self.manifest.input, &mut self.tensor)?;
             let outputs = self.model.run_f32(
@@ -328,6 +332,11 @@ impl Detector {
                     continue;
                 }
                 let b = transform.to_frame(&r.box_px);
+                // A person or ball cut by a tile border is only its part in the tile; with the
+                // whole frame also run, the neighbouring tile or the whole frame sees it whole.
+                if drop_cut && crop.cuts(&b, frame.width, frame.height) {
+                    continue;
+                }
                 let clipped = BoxPx {
                     x1: b.x1.max(0.0),
                     y1: b.y1.max(0.0),

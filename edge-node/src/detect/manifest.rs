@@ -137,6 +137,10 @@ pub struct Tiling {
     /// Also run the whole frame once (catches objects larger than a tile).
     #[serde(default = "default_true")]
     pub include_full_frame: bool,
+    /// Drop a tile's detections that touch one of its edges inside the frame (cut objects),
+    /// when the whole frame is also run.
+    #[serde(default = "default_true")]
+    pub drop_cut: bool,
 }
 
 fn default_true() -> bool {
@@ -439,6 +443,19 @@ person = "person"
         assert_eq!(m.map_class(7), None);
         assert_eq!(m.model_path(), PathBuf::from("/models/t.onnx"));
         assert_eq!(m.output, OutputLayout::Yolov8);
+        Ok(())
+    }
+
+    #[test]
+    fn tiling_drops_cut_boxes_unless_told_not_to() -> Result<(), ManifestError> {
+        let tiled = |extra: &str| {
+            let text = format!("{GOOD}\n[tiling]\ncols = 2\nrows = 2\noverlap = 0.2\n{extra}");
+            DetectorManifest::from_toml(&text, Path::new("."))
+        };
+        let t = tiled("")?.tiling;
+        assert!(t.is_some_and(|t| t.include_full_frame && t.drop_cut));
+        let t = tiled("drop_cut = false\n")?.tiling;
+        assert!(t.is_some_and(|t| !t.drop_cut));
         Ok(())
     }
 

@@ -39,6 +39,23 @@ pub struct CropPx {
     pub height: u32,
 }
 
+/// A box this close (frame px) to a crop edge counts as touching it.
+const CUT_MARGIN_PX: f32 = 2.0;
+
+impl CropPx {
+    /// Whether `b` (frame px) touches an edge of this crop that lies inside a
+    /// `frame_w` × `frame_h` frame: an object cut by a tile border, whose box (and foot point)
+    /// is only the part in the tile. Frame borders do not count (the whole frame has none inside).
+    pub fn cuts(&self, b: &BoxPx, frame_w: u32, frame_h: u32) -> bool {
+        let (x0, y0) = (self.x as f32, self.y as f32);
+        let (x1, y1) = (x0 + self.width as f32, y0 + self.height as f32);
+        (self.x > 0 && b.x1 <= x0 + CUT_MARGIN_PX)
+            || (self.y > 0 && b.y1 <= y0 + CUT_MARGIN_PX)
+            || (self.x + self.width < frame_w && b.x2 >= x1 - CUT_MARGIN_PX)
+            || (self.y + self.height < frame_h && b.y2 >= y1 - CUT_MARGIN_PX)
+    }
+}
+
 /// Maps model-input pixels back to frame pixels.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct InputTransform {
@@ -366,5 +383,32 @@ mod tests {
         assert_eq!((t[0].x, t[0].y), (0, 0));
         // Neighbours overlap.
         assert!(t[1].x < t[0].x + t[0].width);
+    }
+
+    #[test]
+    fn only_inner_tile_edges_cut_a_box() {
+        let b = |x1, y1, x2, y2| BoxPx { x1, y1, x2, y2 };
+        // The top-left of four tiles over 1280x720: its right and bottom edges are inside.
+        let t = tiles(1280, 720, 2, 2, 0.2)[0];
+        assert_eq!((t.x, t.y, t.width, t.height), (0, 0, 712, 400));
+        assert!(!t.cuts(&b(100.0, 100.0, 120.0, 140.0), 1280, 720));
+        // On the frame's own left and top borders: whole as far as the frame goes.
+        assert!(!t.cuts(&b(0.0, 0.0, 20.0, 40.0), 1280, 720));
+        assert!(t.cuts(&b(690.0, 100.0, 711.0, 140.0), 1280, 720));
+        assert!(t.cuts(&b(300.0, 370.0, 320.0, 399.5), 1280, 720));
+        assert!(!t.cuts(&b(300.0, 350.0, 320.0, 390.0), 1280, 720));
+        // The bottom-right tile: its left and top edges are inside.
+        let t = tiles(1280, 720, 2, 2, 0.2)[3];
+        assert!(t.cuts(&b(t.x as f32, 500.0, t.x as f32 + 20.0, 540.0), 1280, 720));
+        assert!(t.cuts(&b(900.0, t.y as f32 + 1.0, 920.0, 400.0), 1280, 720));
+        assert!(!t.cuts(&b(1260.0, 680.0, 1280.0, 720.0), 1280, 720));
+        // The whole frame cuts nothing.
+        let full = CropPx {
+            x: 0,
+            y: 0,
+            width: 1280,
+            height: 720,
+        };
+        assert!(!full.cuts(&b(0.0, 0.0, 1280.0, 720.0), 1280, 720));
     }
 }
