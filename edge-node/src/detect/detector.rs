@@ -266,6 +266,9 @@ impl Detector {
             None => vec![full],
             Some(t) => {
                 let mut crops = tiles(width, height, t.cols, t.rows, t.overlap);
+                // Only the top `top_rows` rows: the far side, where people are smallest.
+                let top_rows = t.top_rows.unwrap_or(t.rows).min(t.rows);
+                crops.truncate((t.cols * top_rows) as usize);
                 if t.include_full_frame {
                     crops.push(full);
                 }

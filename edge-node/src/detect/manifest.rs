@@ -141,6 +141,10 @@ pub struct Tiling {
     /// when the whole frame is also run.
     #[serde(default = "default_true")]
     pub drop_cut: bool,
+    /// Run only the top this many rows of tiles (the far side of the pitch, where people are
+    /// smallest); the whole frame, which must then be run too, covers the rest. Default: all.
+    #[serde(default)]
+    pub top_rows: Option<u32>,
 }
 
 fn default_true() -> bool {
@@ -407,6 +411,20 @@ impl DetectorManifest {
             if !(0.0..0.5).contains(&tiling.overlap) {
                 return Err(invalid("tiling.overlap", "must be in 0..0.5".into()));
             }
+            if let Some(top) = tiling.top_rows {
+                if top == 0 || top > tiling.rows {
+                    return Err(invalid(
+                        "tiling.top_rows",
+                        format!("must be in 1..={}", tiling.rows),
+                    ));
+                }
+                if !tiling.include_full_frame {
+                    return Err(invalid(
+                        "tiling.top_rows",
+                        "needs include_full_frame (the whole frame covers the untiled rows)".into(),
+                    ));
+                }
+            }
         }
         Ok(())
     }
@@ -456,6 +474,18 @@ person = "person"
         assert!(t.is_some_and(|t| t.include_full_frame && t.drop_cut));
         let t = tiled("drop_cut = false\n")?.tiling;
         assert!(t.is_some_and(|t| !t.drop_cut));
+        assert_eq!(
+            tiled("top_rows = 1\n")?.tiling.and_then(|t| t.top_rows),
+            Some(1)
+        );
+        for bad in [
+            "top_rows = 0\n",
+            "top_rows = 3\n",
+            "top_rows = 1\ninclude_full_frame = false\n",
+        ] {
+            let err = tiled(bad).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(err.contains("tiling.top_rows"), "{bad}: {err}");
+        }
         Ok(())
     }
 
