@@ -427,3 +427,46 @@ fn pixel_noise_through_the_jacobian_discounts_errors_along_the_view_ray() {
     // Across the view ray the pixel noise adds little.
     assert!((jac.x - 3.8).abs() < 0.2, "{jac:?}");
 }
+
+#[test]
+fn a_detection_seen_once_is_bridged_only_with_min_bridge_hits_1() {
+    // No ball anywhere but one false detection in frame 10; then empty frames.
+    let run = |min_bridge_hits: u32| -> usize {
+        let mut bt = BallTracker::new(BallConfig {
+            min_bridge_hits,
+            ..BallConfig::default()
+        })
+        .unwrap();
+        (0..30)
+            .filter(|&i| {
+                let dets = if i == 10 {
+                    vec![ball_at(Point2::new(5.0, 5.0), 0.8)]
+                } else {
+                    Vec::new()
+                };
+                bt.update(i64::from(i) * FRAME_NS, &dets)
+                    .unwrap()
+                    .ball
+                    .is_some()
+            })
+            .count()
+    };
+    // Its frame plus `max_report_s` (0.5 s = 12 frames at 25 fps) of bridging.
+    assert_eq!(run(1), 13);
+    assert_eq!(run(2), 1);
+    // A ball seen twice is bridged as before.
+    let mut bt = BallTracker::new(BallConfig {
+        min_bridge_hits: 2,
+        ..BallConfig::default()
+    })
+    .unwrap();
+    for i in 0..2 {
+        bt.update(
+            i64::from(i) * FRAME_NS,
+            &[ball_at(Point2::new(5.0 + 0.2 * f64::from(i), 5.0), 0.8)],
+        )
+        .unwrap();
+    }
+    let f = bt.update(2 * FRAME_NS, &[]).unwrap();
+    assert_eq!(f.ball.map(|b| b.state), Some(BallState::Predicted));
+}
