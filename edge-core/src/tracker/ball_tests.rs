@@ -299,7 +299,10 @@ fn walking_boot(i: i32) -> Point2<f64> {
     Point2::new(-10.0 + 0.08 * f64::from(i), 8.0)
 }
 
-/// Frames reporting the ball within 0.5 m of `at` among `from..150`, with `dominance_ratio`.
+/// Frames reporting the ball within 0.5 m of `at` among `from..150`, with `dominance_ratio`
+/// and, when it is infinite, `fresh_after_one_sighting` off too: the tiers alone (with it, the
+/// second test's ball at rest, born while the boot is seen, takes over at its third hit and the
+/// boot, moving, takes back over).
 fn reported_at_rest(
     dominance_ratio: f64,
     from: i32,
@@ -308,6 +311,7 @@ fn reported_at_rest(
 ) -> usize {
     let mut bt = BallTracker::new(BallConfig {
         dominance_ratio,
+        fresh_after_one_sighting: dominance_ratio.is_finite(),
         ..BallConfig::default()
     })
     .unwrap();
@@ -469,4 +473,39 @@ fn a_detection_seen_once_is_bridged_only_with_min_bridge_hits_1() {
     }
     let f = bt.update(2 * FRAME_NS, &[]).unwrap();
     assert_eq!(f.ball.map(|b| b.state), Some(BallState::Predicted));
+}
+
+#[test]
+fn one_stray_sighting_of_the_old_ball_does_not_keep_the_restart_ball_out() {
+    // As above, but at frame 52 the old ball in the net is seen once more (a stray detection
+    // where it was lost): born at 50, the restart ball was no longer born after the old one was
+    // last seen.
+    let shot = |i: i32| Point2::new(30.0 + 0.4 * f64::from(i), 1.0);
+    let net = shot(50);
+    let centre = Point2::new(0.0, 0.0);
+    let run = |fresh_after_one_sighting: bool| {
+        let mut bt = BallTracker::new(BallConfig {
+            fresh_after_one_sighting,
+            ..BallConfig::default()
+        })
+        .unwrap();
+        let mut at_centre = Vec::new();
+        for i in 0..80 {
+            let dets = match i {
+                0..50 => vec![ball_at(shot(i), 0.8)],
+                52 => vec![ball_at(centre, 0.8), ball_at(net, 0.5)],
+                _ => vec![ball_at(centre, 0.8)],
+            };
+            let f = bt.update(i64::from(i) * FRAME_NS, &dets).unwrap();
+            if f.ball.is_some_and(|b| (b.pitch_m - centre).norm() < 0.5) {
+                at_centre.push(i);
+            }
+        }
+        at_centre
+    };
+    // Third hit at 52 while the old ball is seen; the takeover comes at 53.
+    assert_eq!(run(true), (53..80).collect::<Vec<_>>());
+    // Without: stale only after max_report_s (0.5 s) from frame 52, at 65.
+    let without = run(false);
+    assert_eq!(without.first(), Some(&65), "{without:?}");
 }
