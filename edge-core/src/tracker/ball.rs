@@ -553,8 +553,8 @@ impl BallTracker {
             .collect();
         births.sort_by(|a, b| b.0.score.total_cmp(&a.0.score));
         // The reported hypothesis (never evicted below, so this holds through the births).
-        let reported_at = find_reported(&self.hyps, self.reported).map(|h| (h.id, h.kf.position()));
-        let reported_hits = find_reported(&self.hyps, self.reported).map(|h| (h.id, h.hits));
+        let reported =
+            find_reported(&self.hyps, self.reported).map(|h| (h.id, h.kf.position(), h.hits));
         for (det, p) in births {
             if self
                 .hyps
@@ -582,9 +582,9 @@ impl BallTracker {
             }
             // Born near the reported ball: possibly that ball after a kick or deflection that
             // left its own filter behind.
-            let successor_of = reported_at
-                .filter(|(_, at)| (at - p).norm() < c.max_gate_m)
-                .map(|(id, _)| id);
+            let successor_of = reported
+                .filter(|(_, at, _)| (at - p).norm() < c.max_gate_m)
+                .map(|(id, _, _)| id);
             let kf = CvKalman::new(p, c.measurement_std_m, c.initial_speed_std_mps);
             let coast_limit = coast_limit_s(&kf, c);
             self.hyps.push(Hypothesis {
@@ -602,7 +602,7 @@ impl BallTracker {
                 image_box_px: det.image_box_px,
                 observed: true,
                 successor_of,
-                incumbent_at_birth: reported_hits,
+                incumbent_at_birth: reported.map(|(id, _, hits)| (id, hits)),
             });
             self.next_id = self.next_id.checked_add(1).unwrap_or(1);
         }

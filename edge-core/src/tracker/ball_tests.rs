@@ -309,17 +309,14 @@ fn reported_at_rest(
     at: Point2<f64>,
     dets: impl Fn(i32) -> Vec<Detection>,
 ) -> usize {
-    let mut bt = BallTracker::new(BallConfig {
+    let config = BallConfig {
         dominance_ratio,
         fresh_after_one_sighting: dominance_ratio.is_finite(),
         ..BallConfig::default()
-    })
-    .unwrap();
-    (0..150)
-        .filter(|&i| {
-            let f = bt.update(i64::from(i) * FRAME_NS, &dets(i)).unwrap();
-            i >= from && f.ball.is_some_and(|b| (b.pitch_m - at).norm() < 0.5)
-        })
+    };
+    frames_reporting(config, 150, at, dets)
+        .into_iter()
+        .filter(|&i| i >= from)
         .count()
 }
 
@@ -365,6 +362,22 @@ fn a_ball_at_rest_with_overwhelming_evidence_takes_over_a_reported_weak_moving_o
     assert_eq!(reported_at_rest(f64::INFINITY, 40, rest, dets), 0);
 }
 
+/// Frames among `0..n` whose reported ball is within 0.5 m of `at`.
+fn frames_reporting(
+    config: BallConfig,
+    n: i32,
+    at: Point2<f64>,
+    dets: impl Fn(i32) -> Vec<Detection>,
+) -> Vec<i32> {
+    let mut bt = BallTracker::new(config).unwrap();
+    (0..n)
+        .filter(|&i| {
+            let f = bt.update(i64::from(i) * FRAME_NS, &dets(i)).unwrap();
+            f.ball.is_some_and(|b| (b.pitch_m - at).norm() < 0.5)
+        })
+        .collect()
+}
+
 #[test]
 fn a_ball_that_reappears_far_away_is_reported_from_its_third_frame() {
     // A shot: the ball runs into the goal at 10 m/s and is lost in the net at frame 50; from
@@ -372,24 +385,13 @@ fn a_ball_that_reappears_far_away_is_reported_from_its_third_frame() {
     let shot = |i: i32| Point2::new(30.0 + 0.4 * f64::from(i), 1.0);
     let centre = Point2::new(0.0, 0.0);
     let run = |fresh_takeover_hits: u32| {
-        let mut bt = BallTracker::new(BallConfig {
+        let config = BallConfig {
             fresh_takeover_hits,
             ..BallConfig::default()
+        };
+        frames_reporting(config, 80, centre, |i| {
+            vec![ball_at(if i < 50 { shot(i) } else { centre }, 0.8)]
         })
-        .unwrap();
-        let mut at_centre = Vec::new();
-        for i in 0..80 {
-            let det = if i < 50 {
-                ball_at(shot(i), 0.8)
-            } else {
-                ball_at(centre, 0.8)
-            };
-            let f = bt.update(i64::from(i) * FRAME_NS, &[det]).unwrap();
-            if f.ball.is_some_and(|b| (b.pitch_m - centre).norm() < 0.5) {
-                at_centre.push(i);
-            }
-        }
-        at_centre
     };
     // With the rule: frames 52-79 (born at 50, third hit at 52).
     assert_eq!(run(3), (52..80).collect::<Vec<_>>());
@@ -484,24 +486,15 @@ fn one_stray_sighting_of_the_old_ball_does_not_keep_the_restart_ball_out() {
     let net = shot(50);
     let centre = Point2::new(0.0, 0.0);
     let run = |fresh_after_one_sighting: bool| {
-        let mut bt = BallTracker::new(BallConfig {
+        let config = BallConfig {
             fresh_after_one_sighting,
             ..BallConfig::default()
+        };
+        frames_reporting(config, 80, centre, |i| match i {
+            0..50 => vec![ball_at(shot(i), 0.8)],
+            52 => vec![ball_at(centre, 0.8), ball_at(net, 0.5)],
+            _ => vec![ball_at(centre, 0.8)],
         })
-        .unwrap();
-        let mut at_centre = Vec::new();
-        for i in 0..80 {
-            let dets = match i {
-                0..50 => vec![ball_at(shot(i), 0.8)],
-                52 => vec![ball_at(centre, 0.8), ball_at(net, 0.5)],
-                _ => vec![ball_at(centre, 0.8)],
-            };
-            let f = bt.update(i64::from(i) * FRAME_NS, &dets).unwrap();
-            if f.ball.is_some_and(|b| (b.pitch_m - centre).norm() < 0.5) {
-                at_centre.push(i);
-            }
-        }
-        at_centre
     };
     // Third hit at 52 while the old ball is seen; the takeover comes at 53.
     assert_eq!(run(true), (53..80).collect::<Vec<_>>());
