@@ -216,21 +216,24 @@ def main():
                     cx, cy = gx + rr * np.cos(a), gy + rr * np.sin(a)
                     lab, dx, dy = label(cx, cy, balls, h, args.pos_radius)
                     add(img, cx, cy, 0.0, lab, dx, dy, tag + ":jitter", balls)
+
+            def negative(cx, cy, kind):
+                """A label-0 training patch at (cx, cy), unless a ball is near it."""
+                if label(cx, cy, balls, h, args.pos_radius)[0] == 0:
+                    add(img, cx, cy, 0.0, 0, 0.0, 0.0, f"{tag}:{kind}", balls)
+
             tall = [p for p in people if p[3] - p[1] >= 12]
             for j in (rng.choice(len(tall), min(args.person_negatives, len(tall)), replace=False) if tall else []):
                 x0, y0, x1, y1 = tall[j]
                 cx = x0 + rng.uniform(0.15, 0.85) * (x1 - x0)
                 cy = y0 + rng.uniform(0.35, 1.0) * (y1 - y0)
-                if label(cx, cy, balls, h, args.pos_radius)[0] == 0:
-                    add(img, cx, cy, 0.0, 0, 0.0, 0.0, tag + ":person", balls)
+                negative(cx, cy, "person")
             for _ in range(args.random_negatives):
                 cx, cy = rng.uniform(0, w), rng.uniform(0, h)
-                if label(cx, cy, balls, h, args.pos_radius)[0] == 0:
-                    add(img, cx, cy, 0.0, 0, 0.0, 0.0, tag + ":random", balls)
+                negative(cx, cy, "random")
             for sx, sy in (spots if args.spot_negatives else []):
                 cx, cy = sx + rng.uniform(-2, 2), sy + rng.uniform(-2, 2)
-                if label(cx, cy, balls, h, args.pos_radius)[0] == 0:
-                    add(img, cx, cy, 0.0, 0, 0.0, 0.0, tag + ":spot", balls)
+                negative(cx, cy, "spot")
         print(f"{(args.feed + args.export)[gi]}: {len(labels)} patches so far", flush=True)
     np.savez_compressed(args.out, patches=np.stack(patches) if patches else np.zeros((0, PATCH, PATCH, 3), np.uint8),
                         labels=np.array(labels, np.int8), offsets=np.array(offsets, np.float32),
