@@ -18,19 +18,38 @@ sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from common import BALL, CLASSES, INPUT_H, INPUT_W, PAD  # noqa: E402
 from data import load_cache  # noqa: E402
 from net import STRIDE, CenterNet, Exported  # noqa: E402
+from onnx_init import freeze_batchnorm, load_onnx  # noqa: E402
 
 CROP = 256
 NC = len(CLASSES)
 
 
-def sample_crop(rng, img, boxes):
-    """Random scaled crop (CROP x CROP) of a letterboxed frame; returns uint8 image + boxes."""
+def touching_persons(vis):
+    """Visible persons whose box overlaps another person's box (pairs the peak NMS can merge)."""
+    p = vis[vis[:, 4] != BALL] if len(vis) else vis
+    if len(p) < 2:
+        return p[:0]
+    ix = np.minimum(p[:, None, 2], p[None, :, 2]) - np.maximum(p[:, None, 0], p[None, :, 0])
+    iy = np.minimum(p[:, None, 3], p[None, :, 3]) - np.maximum(p[:, None, 1], p[None, :, 1])
+    touch = (ix > 0) & (iy > 0)
+    np.fill_diagonal(touch, False)
+    return p[touch.any(1)]
+
+
+def sample_crop(rng, img, boxes, group_share=0.0):
+    """Random scaled crop (CROP x CROP) of a letterboxed frame; returns uint8 image + boxes.
+    `group_share`: share of the non-ball crops centred on a person overlapping another one."""
     vis = boxes[boxes[:, 5] > 0] if len(boxes) else boxes
     s = math.exp(rng.uniform(math.log(0.8), math.log(1.3)))
     balls = vis[vis[:, 4] == BALL] if len(vis) else vis
+    # No extra random number unless asked, so earlier stages replay as before.
+    group = touching_persons(vis) if group_share > 0 and rng.random() < group_share else vis[:0]
     if len(balls) and rng.random() < 0.4:
         b = balls[0]
         cx, cy = (b[0] + b[2]) / 2 + rng.uniform(-100, 100), (b[1] + b[3]) / 2 + rng.uniform(-100, 100)
+    elif len(group):
+        b = group[rng.integers(len(group))]
+        cx, cy = (b[0] + b[2]) / 2 + rng.uniform(-60, 60), (b[1] + b[3]) / 2 + rng.uniform(-60, 60)
     elif len(vis) and rng.random() < 0.7:
         b = vis[rng.integers(len(vis))]
         cx, cy = (b[0] + b[2]) / 2 + rng.uniform(-100, 100), (b[1] + b[3]) / 2 + rng.uniform(-100, 100)
@@ -126,8 +145,13 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--checkpoint", default=None)
     ap.add_argument("--init", default=None, help="start from these weights (fine-tuning stage)")
+    ap.add_argument("--init-onnx", default=None,
+                    help="start from an exported ONNX detector (its BatchNorm is folded: trains with "
+                         "BatchNorm statistics frozen)")
     ap.add_argument("--wh-weight", type=float, default=0.5)
     ap.add_argument("--ball-weight", type=float, default=1.0, help="heatmap loss weight of the ball class")
+    ap.add_argument("--group-crops", type=float, default=0.0,
+                    help="share of crops centred on persons whose boxes overlap (0 = off, as stages 1-7)")
     ap.add_argument("--minutes", type=float, default=0.0,
                     help="wall-clock budget: the schedule follows max(iteration, time) progress "
                          "and training stops when either runs out (0 = iterations only)")
@@ -145,11 +169,16 @@ def main():
     weights /= weights.sum()
     print(f"training on {n} frames, {args.iters} iterations of {args.batch} crops", flush=True)
     net = CenterNet(NC)
+    if args.init and args.init_onnx:
+        sys.exit("--init and --init-onnx are exclusive")
     if args.init:
         net.load_state_dict(torch.load(args.init))
+    if args.init_onnx:
+        load_onnx(net, args.init_onnx)
+        freeze_batchnorm(net.train())
     net = net.to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
-    warm = 10 if args.init else 30
+    warm = 10 if args.init or args.init_onnx else 30
     t0 = time.time()
     budget = args.minutes * 60.0
 
@@ -172,7 +201,7 @@ def main():
             # One cache draws no extra random number, so the single-cache stages 1-6 replay as before.
             imgs, boxes = caches[int(rng.choice(len(caches), p=weights))] if len(caches) > 1 else caches[0]
             k = int(rng.integers(len(boxes)))
-            im, bx = sample_crop(rng, imgs[k], boxes[k])
+            im, bx = sample_crop(rng, imgs[k], boxes[k], args.group_crops)
             xb.append(im)
             tg.append(build_targets(bx, CROP))
         x = torch.from_numpy(np.stack(xb)).permute(0, 3, 1, 2).float().div(255.0)
@@ -202,7 +231,7 @@ def main():
         torch.save(net.state_dict(), args.checkpoint)
     export(net, args.out)
     meta = {"train_seconds": round(train_s, 1), "iterations": done, "minutes_budget": args.minutes, "lr": args.lr,
-            "wh_weight": args.wh_weight, "ball_weight": args.ball_weight, "init": args.init, "batch": args.batch,
+            "wh_weight": args.wh_weight, "ball_weight": args.ball_weight, "group_crops": args.group_crops, "init": args.init or args.init_onnx, "batch": args.batch,
             "crop": CROP, "frames": n, "caches": args.cache, "cache_weights": args.cache_weights, "seed": args.seed, "threads": args.threads,
             "torch": torch.__version__}
     pathlib.Path(args.out + ".train.json").write_text(json.dumps(meta, indent=1))
