@@ -41,8 +41,8 @@ $PY $M/detector/train.py --cache $R/train24 --init $R/det5.pt --iters 14000 --mi
 # Stage 7: adds the motion-blurred seeds 25-36 (40 % of the crops), 60-min budget.
 $PY -c "import sys; sys.path.insert(0, '$M/detector'); from data import build_cache; build_cache(['$D/train-%d' % s for s in range(25, 37)], '$R/train-blur')"
 $PY $M/detector/train.py --cache $R/train24 $R/train-blur --cache-weights 0.6 0.4 --init $R/det6.pt --iters 30000 --minutes 60 --lr 6e-4 --wh-weight 1.5 --batch 12 --seed 2028 --out $R/det7.onnx --checkpoint $R/det7.pt
-# Stage 8: starts from stage 7's exported ONNX (BatchNorm folded, so its statistics stay frozen), a
-# third of the crops centred on persons whose boxes overlap, a stronger box-size loss, 60-min budget.
+# Stage 8: starts from stage 7's exported ONNX (BatchNorm folded, so its statistics stay frozen), 30 %
+# of the crops not taken around the ball centred on persons whose boxes overlap, a stronger box-size loss, 60-min budget.
 $PY $M/detector/train.py --cache $R/train24 $R/train-blur --cache-weights 0.6 0.4 --init-onnx $R/det7.onnx \
   --iters 30000 --minutes 60 --lr 3e-4 --wh-weight 2.0 --group-crops 0.3 --batch 12 --seed 2029 \
   --out $M/touchline-det.onnx --checkpoint $R/det8.pt

@@ -320,8 +320,8 @@ Written by `models/detector/evaluate.py`; every number below is measured by that
   night. `--motion-blur 0.5` renders half of an export's frames with the generated feeds' motion
   blur (the frame one 25 or 50 fps period earlier blended in at 22 %: ghosts behind moving players
   and the ball, the whole picture doubled on a panning camera). Random 256x256 crops of the letterboxed frame (scale 0.8-1.3, flips, brightness/contrast
-  jitter, 40 % of crops around the ball; in stage 8 a further 30 % centred on a person whose box
-  overlaps another person's, where two heatmap peaks must stay apart).
+  jitter, 40 % of crops around the ball; in stage 8, 30 % of the other crops centred on a person whose
+  box overlaps another person's, where two heatmap peaks must stay apart).
 - CenterNet focal loss (classes normalised separately so the single ball weighs as much as 22
   players) + L1 log-size + L1 offset; AdamW with a cosine schedule per stage:
 {stages}

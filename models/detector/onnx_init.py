@@ -38,7 +38,8 @@ def _following_bn(net):
 
 
 def load_onnx(net, path, h=64, w=64):
-    """Copies the ONNX file's convolution weights into `net` (a CenterNet of the same shape)."""
+    """Copies the ONNX file's convolution weights into `net` (a CenterNet of the same shape);
+    leaves `net` in eval mode."""
     import onnx
     from onnx import numpy_helper
 

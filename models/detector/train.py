@@ -151,7 +151,8 @@ def main():
     ap.add_argument("--wh-weight", type=float, default=0.5)
     ap.add_argument("--ball-weight", type=float, default=1.0, help="heatmap loss weight of the ball class")
     ap.add_argument("--group-crops", type=float, default=0.0,
-                    help="share of crops centred on persons whose boxes overlap (0 = off, as stages 1-7)")
+                    help="share of the crops not taken around the ball that are centred on a person whose box "
+                         "overlaps another's (0 = off, as stages 1-7)")
     ap.add_argument("--minutes", type=float, default=0.0,
                     help="wall-clock budget: the schedule follows max(iteration, time) progress "
                          "and training stops when either runs out (0 = iterations only)")
