@@ -4,7 +4,8 @@
 # train_detector.sh), cuts candidate patches, trains on the CPU, exports ONNX, evaluates on
 # held-out exports and feeds and rewrites models/touchline-ball.{onnx,toml,md,metrics.json}.
 # Run it after train_detector.sh (the verifier learns that detector's candidates).
-# Not part of setup or CI; about 45 min on 2 cores (exports + feeds + patches + training).
+# Not part of setup or CI; about an hour on 2 cores (feeds + patches + training: 58 min on 2026-12-07,
+# with evaluations sharing the cores). Needs the detector exports in models/data/det.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 M=models

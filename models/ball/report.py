@@ -313,6 +313,24 @@ The edge node runs the verifier with one thread on the detector's worker thread 
 intra-op pool spinning against the detector's cost +12 ms per frame on 2 cores); patch cutting adds
 microseconds.
 
+## History
+- 2026-12-07: retrained with this recipe, unchanged, on detector stage 8's candidates (the
+  previous verifier, sha256 `3cd706dd…`, was trained on stage 7's). The previous verifier on the
+  same stage-8 held-out candidates, P / R at 0.4: stills 0.967 / 0.838, video 0.953 / 0.639 (this
+  one: the table above). Tracked ball on whole feeds before → after: edge-node README.
+
+## Tried and not adopted
+- Plain-grass and painted-spot negatives (2026-12-06, with detector stage 7): the same network and
+  recipe with a third training file of 33730 extra negatives cut at uniform random points of the
+  training matches' frames and on every painted spot in view (`extract.py --no-candidates
+  --random-negatives K --spot-negatives`; the per-frame K of that run was not kept). Held-out
+  stills AP 0.919 → 0.905, P / R at 0.4 0.963 / 0.829 → 0.971 / 0.841; held-out video P / R at 0.4
+  0.955 / 0.627 → 0.957 / 0.607; search-grid recall 0.815 → 0.782. Tracked ball (`edge-node eval`):
+  tuning matches TP / FP / FN 4082 / 525 / 558 → 4095 / 511 / 545, demo 757 / 90 / 123 → 778 / 59
+  / 102, held-out feeds 3887 / 129 / 121 → 3887 / 137 / 121. Better on the tuning matches and the
+  demo, not on the held-out feeds or video, so it was not shipped. A wider network (`train.py
+  --widths --fc`) has not been measured: one training epoch takes about 5 min on this network here.
+
 ## Known limits
 - Recall is capped by the detector's candidates (ceiling column); on video the detector proposes
   fewer balls than on stills (H.264 smears a 2 px ball).

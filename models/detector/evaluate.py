@@ -274,6 +274,25 @@ card = "{args.name}.md"
     (models / f"{args.name}.toml").write_text(text)
 
 
+def _verifier_summary(models):
+    """The ball verifier's own held-out figures (its metrics file, written by models/ball/report.py),
+    for the card's limits section."""
+    path = models / "touchline-ball.metrics.json"
+    if not path.exists():
+        return "Its figures: `touchline-ball.md`."
+    vm = json.loads(path.read_text())
+    sets = vm["sets"]
+    parts = []
+    for key, desc in (("test-stills", "held-out stills"), ("test-video", "held-out H.264 video")):
+        if key in sets:
+            d, v = sets[key]["detector"], sets[key]["verified"]
+            parts.append(f"on {desc} {d['precision']:.3f} / {d['recall']:.3f} → "
+                         f"{v['precision']:.3f} / {v['recall']:.3f}")
+    return (f"Measured there on this model's candidates (`models/ball/report.py`; retrain the verifier "
+            f"after the detector): ball precision / recall at {vm['threshold']} (centre match, this "
+            f"model's score → verified) " + "; ".join(parts) + ".")
+
+
 def write_card(models, args, m):
     t = m["test"]
 
@@ -288,6 +307,7 @@ def write_card(models, args, m):
                      for k, v in m["by_export"].items())
     tm = m["train"]
     pl, bc = t["player/iou"], t["ball/centre"]
+    verifier = _verifier_summary(models)
 
     def ok(flag):
         return "met" if flag else "not met"
@@ -399,9 +419,7 @@ measured on, where the edge node's whole demo ran at 32 fps instead of 54.
 ## Known limits
 - The edge node does not use this model's ball score alone: the manifest names a second stage,
   `touchline-ball` (card `touchline-ball.md`), that re-scores ball candidates from 0.05 on
-  native-resolution patches. Measured there with stage 7's candidates (the verifier was trained
-  on them and not retrained for stage 8): ball precision / recall (centre match) on held-out
-  stills 0.784 / 0.695 → 0.925 / 0.787; on held-out H.264 video 0.482 / 0.414 → 0.924 / 0.564.
+  native-resolution patches. {verifier}
   The table above is this model alone.
 - Box bottoms: the manifest also names `touchline-foot` (card `touchline-foot.md`), which moves
   each person box's bottom-centre to the feet seen at native resolution (held-out video foot-row
