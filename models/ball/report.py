@@ -316,8 +316,9 @@ microseconds.
 ## History
 - 2026-12-07: retrained with this recipe, unchanged, on detector stage 8's candidates (the
   previous verifier, sha256 `3cd706dd…`, was trained on stage 7's). The previous verifier on the
-  same stage-8 held-out candidates, P / R at 0.4: stills 0.967 / 0.838, video 0.953 / 0.639 (this
-  one: the table above). Tracked ball on whole feeds before → after: edge-node README.
+  same stage-8 held-out candidates, P / R at 0.4: stills 0.967 / 0.838, video 0.953 / 0.639; the
+  retrained one (sha256 `7d0db33b…`): 0.967 / 0.841, 0.947 / 0.656. Tracked ball on whole feeds
+  before → after: edge-node README.
 
 ## Tried and not adopted
 - Plain-grass and painted-spot negatives (2026-12-06, with detector stage 7): the same network and

@@ -288,9 +288,9 @@ def _verifier_summary(models):
             d, v = sets[key]["detector"], sets[key]["verified"]
             parts.append(f"on {desc} {d['precision']:.3f} / {d['recall']:.3f} → "
                          f"{v['precision']:.3f} / {v['recall']:.3f}")
-    return (f"Measured there on this model's candidates (`models/ball/report.py`; retrain the verifier "
-            f"after the detector): ball precision / recall at {vm['threshold']} (centre match, this "
-            f"model's score → verified) " + "; ".join(parts) + ".")
+    return (f"Measured by `models/ball/report.py` on the candidates of the detector the verifier was "
+            f"last trained with (`models/train_ball.sh` runs after `train_detector.sh`): ball precision "
+            f"/ recall at {vm['threshold']} (centre match, detector score → verified) " + "; ".join(parts) + ".")
 
 
 def write_card(models, args, m):
