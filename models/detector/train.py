@@ -144,8 +144,9 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", required=True)
     ap.add_argument("--checkpoint", default=None)
-    ap.add_argument("--init", default=None, help="start from these weights (fine-tuning stage)")
-    ap.add_argument("--init-onnx", default=None,
+    init = ap.add_mutually_exclusive_group()
+    init.add_argument("--init", default=None, help="start from these weights (fine-tuning stage)")
+    init.add_argument("--init-onnx", default=None,
                     help="start from an exported ONNX detector (its BatchNorm is folded: trains with "
                          "BatchNorm statistics frozen)")
     ap.add_argument("--wh-weight", type=float, default=0.5)
@@ -170,8 +171,6 @@ def main():
     weights /= weights.sum()
     print(f"training on {n} frames, {args.iters} iterations of {args.batch} crops", flush=True)
     net = CenterNet(NC)
-    if args.init and args.init_onnx:
-        sys.exit("--init and --init-onnx are exclusive")
     if args.init:
         net.load_state_dict(torch.load(args.init))
     if args.init_onnx:
