@@ -46,22 +46,37 @@ fn edge_kill9_resumes_from_journal() -> anyhow::Result<()> {
         .filter(|e| e.ev == "start")
         .filter_map(|e| e.get("next_seq"))
         .collect();
-    let seqs = journaled(&ev);
-    let mut sorted = seqs.clone();
-    sorted.sort_unstable();
-    sorted.dedup();
+    let logged = journaled(&ev);
+    let mut distinct = logged.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    anyhow::ensure!(
+        distinct.len() == logged.len(),
+        "a seq was journaled twice: {} journal events, {} distinct",
+        logged.len(),
+        distinct.len()
+    );
+    // A `journal` event is written after its append returns, so a kill between the two loses the
+    // event line, not the record: a restart's `next_seq` (read back from the journal itself)
+    // proves every seq below it is on disk.
+    let recovered = starts.iter().copied().max().unwrap_or(0).max(0) as u64;
+    let mut seqs: Vec<u64> = (0..recovered).chain(logged).collect();
+    seqs.sort_unstable();
+    seqs.dedup();
     println!(
-        "edge kill: restarts resumed at seq {starts:?}; journaled {} distinct of {frames}",
-        sorted.len()
+        "edge kill: restarts resumed at seq {starts:?}; journaled {} distinct of {frames} ({} journal events)",
+        seqs.len(),
+        distinct.len()
     );
     anyhow::ensure!(
         starts.len() == 3 && starts[1] > 0 && starts[2] > starts[1],
         "restarts did not resume: {starts:?}"
     );
     anyhow::ensure!(
-        sorted.len() as u64 == frames && seqs.len() == sorted.len(),
-        "journal seqs {}",
-        seqs.len()
+        seqs == (0..frames).collect::<Vec<u64>>(),
+        "journaled seqs are not 0..{frames}: {} distinct, first missing {:?}",
+        seqs.len(),
+        (0..frames).find(|s| seqs.binary_search(s).is_err())
     );
     let delivery = check(&d.join("logs"), 7, &[(synth(1, 1, 100, rate), seqs)])?;
     println!("edge kill delivery: {delivery:?}");
