@@ -6,6 +6,7 @@ use anyhow::Context;
 use clap::Args;
 use edge_core::{BallConfig, TrackerConfig};
 use edge_node::inference::ExecutionProvider;
+use edge_node::vision::dead_ball::DeadBallConfig;
 use edge_node::vision::eval::{run, BallLogRow, EvalOptions};
 
 /// Arguments of `edge-node eval`.
@@ -56,6 +57,8 @@ pub struct TrackingFile {
     pub tracker: TrackerConfig,
     /// Ball tracker.
     pub ball: BallConfig,
+    /// Dead-ball scan (`edge_node::vision::dead_ball`).
+    pub dead_ball: DeadBallConfig,
 }
 
 impl TrackingFile {
@@ -71,6 +74,12 @@ impl TrackingFile {
         file.ball
             .validate()
             .with_context(|| format!("tracking config {}: [ball]", path.display()))?;
+        file.dead_ball.validate().map_err(|(key, message)| {
+            anyhow::anyhow!(
+                "tracking config {}: [dead_ball] {key}: {message}",
+                path.display()
+            )
+        })?;
         Ok(file)
     }
 }
@@ -93,6 +102,7 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<()> {
         threshold_m: args.threshold_m,
         tracker: tracking.tracker,
         ball: tracking.ball,
+        dead_ball: tracking.dead_ball,
     })?;
     if let Some(path) = &args.ball_log {
         let mut text = String::from(BallLogRow::CSV_HEADER);
@@ -129,6 +139,12 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<()> {
         report.latency_percentile_us(50.0) as f64 / 1000.0,
         report.latency_percentile_us(99.0) as f64 / 1000.0
     );
+    if let Some(d) = report.dead_ball {
+        println!(
+            "dead-ball scan: {} of {} frames, {} patches verified, {} frames with a find",
+            d.frames, report.frames, d.patches, d.finds
+        );
+    }
     Ok(())
 }
 

@@ -44,6 +44,7 @@ fn config(manifest: std::path::PathBuf, uris: &[String]) -> anyhow::Result<Visio
                 uri: uri.clone(),
                 calibration: camera()?,
                 clock_offset_ns: 0,
+                pitch: Default::default(),
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
@@ -56,6 +57,7 @@ fn config(manifest: std::path::PathBuf, uris: &[String]) -> anyhow::Result<Visio
         kits: vec![],
         tracker: Default::default(),
         ball: Default::default(),
+        dead_ball: Default::default(),
         decode_size: DecodeSize::Full,
         stall_timeout: Duration::from_secs(2),
         backoff: Backoff::default(),

@@ -11,6 +11,7 @@ use std::sync::mpsc::sync_channel;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
+use calibration::Pitch;
 use clap::Parser;
 use edge_core::{Detection, ImageBox, ObjectClass, Tracker, TrackerConfig};
 use edge_node::detect::preprocess::{prepare, BgrFrame};
@@ -153,6 +154,10 @@ fn main() -> anyhow::Result<()> {
             uri: video.display().to_string(),
             calibration,
             clock_offset_ns: 0,
+            pitch: Pitch {
+                length: feed.manifest.pitch_length,
+                width: feed.manifest.pitch_width,
+            },
         }],
         manifest: args.manifest.clone(),
         mode: SourceMode::Replay,
@@ -161,6 +166,7 @@ fn main() -> anyhow::Result<()> {
         kits: Vec::new(),
         tracker: TrackerConfig::default(),
         ball: Default::default(),
+        dead_ball: Default::default(),
         decode_size,
         stall_timeout: Duration::from_secs(2),
         backoff: Backoff::default(),

@@ -254,7 +254,7 @@ impl BallVerifier {
     }
 
     /// The verifier's rows (`[probability, dx, dy]`) for the patches centred at `centres`.
-    fn run(
+    pub fn run(
         &mut self,
         frame: &BgrFrame<'_>,
         centres: &[(f32, f32)],

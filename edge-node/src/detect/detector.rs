@@ -130,6 +130,15 @@ impl std::fmt::Debug for Detector {
     }
 }
 
+/// The ball verifier's output for a list of patch centres ([`Detector::ball_rows`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BallRows {
+    /// `[probability, dx, dy]` per centre, in order.
+    pub rows: Vec<[f32; 3]>,
+    /// The detector's ball class id (for a find's detection).
+    pub class_id: usize,
+}
+
 impl Detector {
     /// Loads the manifest, verifies the model file (existence, sha256) and the session (input
     /// name and shape), and refuses any mismatch; the same for the ball verifier the manifest
@@ -239,6 +248,24 @@ impl Detector {
             .find(|&i| self.manifest.map_class(i) == Some(ObjectClass::Ball));
         match (&mut self.verifier, ball_id) {
             (Some(v), Some(id)) => v.search(frame, centres, size_px, id),
+            _ => Ok(None),
+        }
+    }
+
+    /// The ball verifier's rows for patches centred at `centres`; `None` without a verifier, a
+    /// ball class or centres.
+    pub fn ball_rows(
+        &mut self,
+        frame: &BgrFrame<'_>,
+        centres: &[(f32, f32)],
+    ) -> Result<Option<BallRows>, DetectorError> {
+        let ball_id = (0..self.manifest.classes.len())
+            .find(|&i| self.manifest.map_class(i) == Some(ObjectClass::Ball));
+        match (&mut self.verifier, ball_id) {
+            (Some(v), Some(class_id)) if !centres.is_empty() => Ok(Some(BallRows {
+                rows: v.run(frame, centres)?,
+                class_id,
+            })),
             _ => Ok(None),
         }
     }

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use calibration::pitch::BALL_RADIUS;
-use calibration::Camera;
+use calibration::{Camera, Pitch};
 use edge_core::eval::{evaluate, EvalConfig, EvalFrame, GtObject, Metrics, PredObject};
 use edge_core::{
     BallConfig, BallOutput, BallState, ClassGroup, ObjectClass as CoreClass, TrackState,
@@ -26,6 +26,7 @@ use nalgebra::{Point2, Point3};
 use sample_feeds::sim::ObjectClass as SimClass;
 use sample_feeds::truth::Feed;
 
+use super::dead_ball::{DeadBallConfig, DeadBallStats};
 use super::pipeline::{CameraPipeline, VisionError};
 use crate::detect::kit::Kit;
 use crate::detect::{Detector, DetectorError};
@@ -80,6 +81,8 @@ pub struct EvalOptions {
     pub tracker: TrackerConfig,
     /// Ball tracker settings.
     pub ball: BallConfig,
+    /// Dead-ball scan settings.
+    pub dead_ball: DeadBallConfig,
 }
 
 /// Result of an evaluation run.
@@ -99,6 +102,8 @@ pub struct EvalReport {
     pub ball_log: Vec<BallLogRow>,
     /// What was scored, frame by frame: the truth and the reported tracks (`eval --objects-log`).
     pub scored: Vec<EvalFrame>,
+    /// What the dead-ball scan cost and found (`None` when it is off or has no verifier).
+    pub dead_ball: Option<DeadBallStats>,
 }
 
 /// How a frame's reported ball compares with the truth (per frame, by distance alone).
@@ -296,7 +301,14 @@ pub fn run(options: &EvalOptions) -> Result<EvalReport, EvalRunError> {
         options.tracker.clone(),
         options.ball.clone(),
     )
-    .map_err(Box::new)?;
+    .map_err(Box::new)?
+    .with_dead_ball(
+        options.dead_ball,
+        Pitch {
+            length: feed.manifest.pitch_length,
+            width: feed.manifest.pitch_width,
+        },
+    );
     let mut reader = VideoReader::open_file(
         &resolve(&dir, &video),
         &DecodeConfig {
@@ -456,6 +468,7 @@ pub fn run(options: &EvalOptions) -> Result<EvalReport, EvalRunError> {
         latency_us,
         ball_log,
         scored: frames,
+        dead_ball: pipeline.dead_ball_stats(),
     })
 }
 

@@ -1,6 +1,7 @@
 //! The vision stage of the edge node: camera sources (GStreamer, live or replay), per-camera
 //! detection and tracking into pitch coordinates, and the multi-camera runner.
 
+pub mod dead_ball;
 pub mod eval;
 pub mod pipeline;
 pub mod runner;

@@ -5,20 +5,23 @@
 
 use std::time::Instant;
 
-use calibration::Camera;
+use calibration::{Camera, Pitch};
 use edge_core::{
-    BallConfig, BallOutput, BallTracker, Detection as CoreDetection, ImageBox,
+    BallConfig, BallOutput, BallState, BallTracker, Detection as CoreDetection, ImageBox,
     ObjectClass as CoreClass, TrackOutput, Tracker, TrackerConfig, TrackerError,
 };
 use nalgebra::{Matrix2, Point2, Point3};
 
 use crate::detect::ball_search::BallSearch;
+use crate::detect::ball_verify::best_find;
 use crate::detect::kit::torso_colour;
 use crate::detect::manifest::ObjectClass;
 use crate::detect::preprocess::BgrFrame;
 use crate::detect::roles::{RoleLearner, RoleLearnerConfig};
 use crate::detect::{BoxPx, Detection, Detector, DetectorError, Thresholds};
 use crate::video::{Frame, PixelFormat};
+
+use super::dead_ball::{refine_centres, DeadBallConfig, DeadBallScan, DeadBallStats};
 
 /// Why a frame could not be processed.
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +72,10 @@ pub struct CameraPipeline {
     scaled: Option<(u32, u32, Camera)>,
     /// Local ball search around the last ball (when the ball verifier's manifest has one).
     search: Option<BallSearch>,
+    /// Scan of the restart places after the ball is lost near a goal line (with the search).
+    dead_ball: Option<DeadBallScan>,
+    /// Pitch dimensions (the dead-ball scan's corners and goal areas).
+    pitch: Pitch,
     /// Referee recovery by shirt colour (models that name roles; `None` with configured kits).
     roles: Option<RoleLearner>,
     /// Detector thresholds for tracking: for people the manifest's lowered to the tracker's
@@ -131,6 +138,8 @@ impl CameraPipeline {
         Ok(Self {
             camera,
             search,
+            dead_ball: None,
+            pitch: Pitch::STANDARD,
             roles,
             detector,
             tracker: Tracker::new(tracker)?,
@@ -140,6 +149,21 @@ impl CameraPipeline {
             clock_offset_ns,
             scaled: None,
         })
+    }
+
+    /// Scans the restart places (corner arcs, goal area) with the ball verifier after the ball is
+    /// lost near a goal line (`vision::dead_ball`); needs the verifier's `[search]` table, and
+    /// a disabled config turns the scan off.
+    pub fn with_dead_ball(mut self, config: DeadBallConfig, pitch: Pitch) -> Self {
+        self.dead_ball =
+            (config.enabled && self.search.is_some()).then(|| DeadBallScan::new(config));
+        self.pitch = pitch;
+        self
+    }
+
+    /// What the dead-ball scan has cost and found (`None` when it is off).
+    pub fn dead_ball_stats(&self) -> Option<DeadBallStats> {
+        self.dead_ball.as_ref().map(DeadBallScan::stats)
     }
 
     /// Replaces the calibration (moving cameras with per-frame calibration).
@@ -204,8 +228,10 @@ impl CameraPipeline {
             .map_err(DetectorError::from)?;
         let mut detections = self.detector.detect_with(&bgr, self.thresholds)?;
         let venue_time_ns = (frame.pts_ns as i64).saturating_add(self.clock_offset_ns);
+        let detector_ball = detections.iter().any(|d| d.class == ObjectClass::Ball);
+        let cam = self.camera_for(frame.width_px, frame.height_px);
         if let Some(search) = &mut self.search {
-            let seen: Vec<(BoxPx, f32)> = detections
+            let mut seen: Vec<(BoxPx, f32)> = detections
                 .iter()
                 .filter(|d| d.class == ObjectClass::Ball)
                 .map(|d| (d.box_px, d.score))
@@ -217,6 +243,30 @@ impl CameraPipeline {
                 if let Some(d) = self.detector.search_ball(&bgr, &grid, size_px)? {
                     found = Some(d.box_px);
                     detections.push(d);
+                }
+            } else if let (true, Some(scan)) = (grid.is_empty(), &mut self.dead_ball) {
+                let (step_px, score) = (search.config().step_px, search.config().score);
+                let mut centres =
+                    scan.centres(venue_time_ns, detector_ball, &cam, &self.pitch, step_px);
+                if let Some(mut coarse) = self.detector.ball_rows(&bgr, &centres)? {
+                    let candidate = scan.config().candidate_score;
+                    let fine = refine_centres(&centres, &coarse.rows, candidate, step_px, 2);
+                    if let Some(f) = self.detector.ball_rows(&bgr, &fine)? {
+                        centres.extend(fine);
+                        coarse.rows.extend(f.rows);
+                    }
+                    let (rows, id) = (&coarse.rows, coarse.class_id);
+                    let find = best_find(&centres, rows, score, (1.0, 1.0), id);
+                    scan.record(centres.len(), find.as_ref().map(|d| d.box_px.centre()));
+                    if let Some(mut d) = find {
+                        // Sized for the ball where it was found: its bottom is the ground point.
+                        let (x, y) = d.box_px.centre();
+                        let size = scan.ball_px_at(x, y).unwrap_or(2.0);
+                        d.box_px = BoxPx::from_cxcywh(x, y, size, size);
+                        // A new sighting for the local search to follow, as a detection would.
+                        seen.push((d.box_px, d.score));
+                        detections.push(d);
+                    }
                 }
             }
             search.observe(venue_time_ns, &seen, found);
@@ -248,7 +298,6 @@ impl CameraPipeline {
         }
         let (balls, people): (Vec<_>, Vec<_>) =
             core.into_iter().partition(|d| d.class == CoreClass::Ball);
-        let cam = self.camera_for(frame.width_px, frame.height_px);
         let in_view = |p: &Point2<f64>| {
             cam.project(&Point3::new(p.x, p.y, 0.0))
                 .is_some_and(|px| cam.contains(&px))
@@ -257,6 +306,11 @@ impl CameraPipeline {
             .tracker
             .update_in_view(venue_time_ns, &people, &in_view)?;
         let ball = self.ball.update(venue_time_ns, &balls)?;
+        if let (Some(scan), true, Some(b)) = (&mut self.dead_ball, detector_ball, &ball.ball) {
+            if b.state == BallState::Observed {
+                scan.note_ball(venue_time_ns, b.pitch_m, &self.pitch);
+            }
+        }
         Ok(VisionFrame {
             camera: self.camera,
             venue_time_ns,

@@ -10,9 +10,10 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use calibration::Camera;
+use calibration::{Camera, Pitch};
 use edge_core::{BallConfig, TrackerConfig};
 
+use super::dead_ball::DeadBallConfig;
 use super::pipeline::{CameraPipeline, VisionError, VisionFrame};
 use super::source::{
     Backoff, LatestSlot, SourceConfig, SourceError, SourceMode, SourceOutput, SourceStats,
@@ -33,6 +34,8 @@ pub struct CameraSpec {
     pub calibration: Camera,
     /// Match clock = stream pts + this.
     pub clock_offset_ns: i64,
+    /// The pitch it looks at (the calibration file's `[pitch]`).
+    pub pitch: Pitch,
 }
 
 /// Decode resolution policy.
@@ -73,6 +76,8 @@ pub struct VisionConfig {
     pub tracker: TrackerConfig,
     /// Ball tracker.
     pub ball: BallConfig,
+    /// Dead-ball scan (`vision::dead_ball`).
+    pub dead_ball: DeadBallConfig,
     /// Decode size.
     pub decode_size: DecodeSize,
     /// Live: silence that counts as a dead source.
@@ -192,7 +197,8 @@ pub fn spawn(
             camera: i,
             name: cam.name.clone(),
             source: Box::new(source),
-        })?;
+        })?
+        .with_dead_ball(config.dead_ball, cam.pitch);
         pipelines.push(pipeline);
     }
     let shutdown = Arc::new(AtomicBool::new(false));
