@@ -33,8 +33,9 @@ pub struct EvalArgs {
     /// Matching distance threshold in metres.
     #[arg(long, default_value_t = 1.0)]
     pub threshold_m: f64,
-    /// TOML file with `[tracker]` and/or `[ball]` tables (edge_core::TrackerConfig /
-    /// BallConfig fields; unset fields keep their defaults).
+    /// TOML file with `[tracker]`, `[ball]` and/or `[dead_ball]` tables (edge_core::TrackerConfig,
+    /// BallConfig, edge_node::vision::dead_ball::DeadBallConfig fields; unset fields keep their
+    /// defaults).
     #[arg(long)]
     pub tracking: Option<PathBuf>,
     /// Write the ball, frame by frame, to this CSV file: the truth (ray ground point, height,
