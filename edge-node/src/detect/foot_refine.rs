@@ -1,16 +1,19 @@
 //! Foot-point refiner: a small CNN looks at the native-resolution pixels around each person box's
-//! bottom-centre and moves the box's bottom edge (and centre column) to where the person's feet
-//! are.
+//! bottom-centre and moves the box's bottom edge (and centre column) to the image point of the
+//! person's ground position (the shipped model is trained on that point: models/foot/extract.py
+//! `--target ground`), which the pipeline then projects onto the pitch.
 //!
-//! Why: along a camera's line of sight one pixel of box bottom is 0.1-0.3 m on the ground, and
-//! the detector regresses boxes on a frame letterboxed to 960x544 (a 1080p frame is halved).
+//! Why: along a camera's line of sight one pixel of box bottom is 0.1-0.3 m on the ground, the
+//! detector regresses boxes on a frame letterboxed to 960x544 (a 1080p frame is halved), and even
+//! a perfect box's bottom-centre is about a decimetre from the person's position (edge-node
+//! README, "Foot refiner on the ground position").
 //!
 //! The manifest (`models/touchline-foot.toml`, named by the detector manifest's `foot_refiner`
 //! key) gives the file, its sha256, the input name and the patch geometry. Model contract: for a
 //! box (x1, y1, x2, y2) let `s = max(scale · (y2 − y1), min_side_px)`; the input is the square of
 //! side `s` centred on (`cx`, `y2`) (`cx` the box's centre column) mapped onto `patch_px²` pixels
 //! by an affine warp (OpenCV `warpAffine`, linear, outside the frame = `pad_value`), BGR / 255,
-//! f32 `[N, 3, P, P]`; the output f32 `[N, 2]` = (`dx`, `dy`) puts the feet at
+//! f32 `[N, 3, P, P]`; the output f32 `[N, 2]` = (`dx`, `dy`) puts the foot point at
 //! (`cx + dx · s`, `y2 + dy · s`).
 //!
 //! [`apply`] is pure; [`FootRefiner`] owns the session and the OpenCV warp. The training side cuts
