@@ -73,6 +73,8 @@ def feed_frames(feed, every, target):
                 if row["object"] == "B" or row["visible"] != "1":
                     continue
                 i = int(row["frame"])
+                if i % every:
+                    continue  # never read: do not project its target
                 box = [float(row[k]) for k in ("x0", "y0", "x1", "y1")]
                 if project is not None:
                     # The target point: the true position's image point (not the box's).

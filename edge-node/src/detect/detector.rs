@@ -236,6 +236,12 @@ impl Detector {
         self.verifier.as_ref().and_then(|v| v.manifest().search)
     }
 
+    /// The model's class id that maps to the ball (a find's detection carries it).
+    fn ball_class_id(&self) -> Option<usize> {
+        (0..self.manifest.classes.len())
+            .find(|&i| self.manifest.map_class(i) == Some(ObjectClass::Ball))
+    }
+
     /// Runs the ball verifier's local search on `centres` (see [`BallVerifier::search`]); `None`
     /// without a verifier or a `[search]` table.
     pub fn search_ball(
@@ -244,8 +250,7 @@ impl Detector {
         centres: &[(f32, f32)],
         size_px: (f32, f32),
     ) -> Result<Option<Detection>, DetectorError> {
-        let ball_id = (0..self.manifest.classes.len())
-            .find(|&i| self.manifest.map_class(i) == Some(ObjectClass::Ball));
+        let ball_id = self.ball_class_id();
         match (&mut self.verifier, ball_id) {
             (Some(v), Some(id)) => v.search(frame, centres, size_px, id),
             _ => Ok(None),
@@ -259,8 +264,7 @@ impl Detector {
         frame: &BgrFrame<'_>,
         centres: &[(f32, f32)],
     ) -> Result<Option<BallRows>, DetectorError> {
-        let ball_id = (0..self.manifest.classes.len())
-            .find(|&i| self.manifest.map_class(i) == Some(ObjectClass::Ball));
+        let ball_id = self.ball_class_id();
         match (&mut self.verifier, ball_id) {
             (Some(v), Some(class_id)) if !centres.is_empty() => Ok(Some(BallRows {
                 rows: v.run(frame, centres)?,
