@@ -1,7 +1,7 @@
 //! Frame → model input tensor with OpenCV (crop, resize/letterbox), and the inverse mapping of
 //! boxes back to frame pixels.
 
-use opencv::core::{Mat, Rect, Scalar, Size, CV_8UC3};
+use opencv::core::{Mat, Rect, Size};
 use opencv::prelude::*;
 
 use super::decode::BoxPx;
@@ -154,7 +154,10 @@ pub fn prepare(
         ),
     )?;
     let (cw, ch) = (crop.width as f32, crop.height as f32);
-    let (transform, fitted) = match spec.resize {
+    // The image is resized once with OpenCV and written straight into the tensor's planes at
+    // (pad_x, pad_y); the letterbox bars are filled with the pad value's normalised form, so no
+    // padded canvas is built or copied.
+    let (transform, resized, (pad_x, pad_y)) = match spec.resize {
         Resize::Stretch => {
             let mut out = Mat::default();
             opencv::imgproc::resize(
@@ -173,7 +176,7 @@ pub fn prepare(
                 origin_x: crop.x as f32,
                 origin_y: crop.y as f32,
             };
-            (t, out)
+            (t, out, (0, 0))
         }
         Resize::Letterbox => {
             let scale = (in_w as f32 / cw).min(in_h as f32 / ch);
@@ -188,18 +191,7 @@ pub fn prepare(
                 0.0,
                 opencv::imgproc::INTER_LINEAR,
             )?;
-            let pad = f64::from(spec.pad_value);
-            let mut canvas = Mat::new_rows_cols_with_default(
-                in_h,
-                in_w,
-                CV_8UC3,
-                Scalar::new(pad, pad, pad, 0.0),
-            )?;
             let (px, py) = ((in_w - nw) / 2, (in_h - nh) / 2);
-            {
-                let mut dst = Mat::roi_mut(&mut canvas, Rect::new(px, py, nw, nh))?;
-                resized.copy_to(&mut dst)?;
-            }
             let t = InputTransform {
                 scale_x: scale,
                 scale_y: scale,
@@ -208,15 +200,18 @@ pub fn prepare(
                 origin_x: crop.x as f32,
                 origin_y: crop.y as f32,
             };
-            (t, canvas)
+            (t, resized, (px as usize, py as usize))
         }
     };
-    let bytes = if fitted.is_continuous() {
-        fitted.data_bytes()?.to_vec()
+    let resized = if resized.is_continuous() {
+        resized
     } else {
-        fitted.try_clone()?.data_bytes()?.to_vec()
+        resized.try_clone()?
     };
-    let plane = (in_w * in_h) as usize;
+    let bytes = resized.data_bytes()?;
+    let (in_w, in_h) = (in_w as usize, in_h as usize);
+    let (nw, nh) = (resized.cols() as usize, resized.rows() as usize);
+    let plane = in_w * in_h;
     tensor.clear();
     tensor.resize(3 * plane, 0.0);
     // BGR source channel for each output channel.
@@ -224,11 +219,32 @@ pub fn prepare(
         ColourOrder::Bgr => [0, 1, 2],
         ColourOrder::Rgb => [2, 1, 0],
     };
-    for (out_c, &src_c) in order.iter().enumerate() {
-        let (mean, inv_std) = (spec.mean[out_c], 1.0 / spec.std[out_c]);
-        let dst = &mut tensor[out_c * plane..(out_c + 1) * plane];
-        for (i, d) in dst.iter_mut().enumerate() {
-            *d = (f32::from(bytes[i * 3 + src_c]) - mean) * inv_std;
+    // (value - mean) / std for every byte value, per output channel: the same f32 expression
+    // per pixel as computing it in place, looked up instead.
+    let lut: [[f32; 256]; 3] = std::array::from_fn(|c| {
+        let (mean, inv_std) = (spec.mean[c], 1.0 / spec.std[c]);
+        std::array::from_fn(|v| (v as f32 - mean) * inv_std)
+    });
+    let (p0, rest) = tensor.split_at_mut(plane);
+    let (p1, p2) = rest.split_at_mut(plane);
+    let padded = nw < in_w || nh < in_h;
+    for (c, p) in [&mut *p0, &mut *p1, &mut *p2].into_iter().enumerate() {
+        if padded {
+            p.fill(lut[c][usize::from(spec.pad_value)]);
+        }
+    }
+    let [s0, s1, s2] = order;
+    let [l0, l1, l2] = &lut;
+    for (y, src) in bytes.chunks_exact(nw * 3).take(nh).enumerate() {
+        let at = (pad_y + y) * in_w + pad_x;
+        let rows = p0[at..at + nw]
+            .iter_mut()
+            .zip(&mut p1[at..at + nw])
+            .zip(&mut p2[at..at + nw]);
+        for (((d0, d1), d2), px) in rows.zip(src.chunks_exact(3)) {
+            *d0 = l0[usize::from(px[s0])];
+            *d1 = l1[usize::from(px[s1])];
+            *d2 = l2[usize::from(px[s2])];
         }
     }
     Ok(transform)
@@ -365,6 +381,104 @@ mod tests {
             ),
             Err(PreprocessError::BadCrop(_))
         ));
+        Ok(())
+    }
+
+    /// The straightforward form `prepare` replaced: resize, copy onto a padded canvas, then
+    /// `(value - mean) / std` per pixel and channel.
+    fn reference(
+        frame: &BgrFrame<'_>,
+        crop: CropPx,
+        spec: &InputSpec,
+    ) -> Result<Vec<f32>, PreprocessError> {
+        use opencv::core::{Scalar, CV_8UC3};
+        let (in_w, in_h) = (spec.shape[3] as i32, spec.shape[2] as i32);
+        let flat = Mat::from_slice(frame.data)?;
+        let image = flat.reshape(3, frame.height as i32)?;
+        let r = Rect::new(
+            crop.x as i32,
+            crop.y as i32,
+            crop.width as i32,
+            crop.height as i32,
+        );
+        let roi = Mat::roi(&image, r)?;
+        let (cw, ch) = (crop.width as f32, crop.height as f32);
+        let scale = (in_w as f32 / cw).min(in_h as f32 / ch);
+        let (nw, nh, px, py) = match spec.resize {
+            Resize::Stretch => (in_w, in_h, 0, 0),
+            Resize::Letterbox => {
+                let nw = ((cw * scale).round() as i32).clamp(1, in_w);
+                let nh = ((ch * scale).round() as i32).clamp(1, in_h);
+                (nw, nh, (in_w - nw) / 2, (in_h - nh) / 2)
+            }
+        };
+        let mut resized = Mat::default();
+        let size = Size::new(nw, nh);
+        opencv::imgproc::resize(&roi, &mut resized, size, 0.0, 0.0, 1)?;
+        let pad = f64::from(spec.pad_value);
+        let mut canvas =
+            Mat::new_rows_cols_with_default(in_h, in_w, CV_8UC3, Scalar::new(pad, pad, pad, 0.0))?;
+        resized.copy_to(&mut Mat::roi_mut(&mut canvas, Rect::new(px, py, nw, nh))?)?;
+        let bytes = canvas.data_bytes()?;
+        let plane = (in_w * in_h) as usize;
+        let order = match spec.colour {
+            ColourOrder::Bgr => [0, 1, 2],
+            ColourOrder::Rgb => [2, 1, 0],
+        };
+        let mut out = vec![0.0; 3 * plane];
+        for (c, &src) in order.iter().enumerate() {
+            let inv_std = 1.0 / spec.std[c];
+            for i in 0..plane {
+                out[c * plane + i] = (f32::from(bytes[i * 3 + src]) - spec.mean[c]) * inv_std;
+            }
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn tensor_matches_the_reference_form_bit_for_bit() -> Result<(), PreprocessError> {
+        // Odd sizes (letterbox bars on either axis, rounding), crops, both colour orders and
+        // resize modes, a non-trivial mean/std and pad value.
+        let (w, h) = (37u32, 23u32);
+        let data: Vec<u8> = (0..w * h * 3).map(|i| (i * 7919 % 251) as u8).collect();
+        let frame = BgrFrame::new(w, h, &data)?;
+        let crops = [
+            frame.full(),
+            CropPx {
+                x: 5,
+                y: 3,
+                width: 20,
+                height: 19,
+            },
+            CropPx {
+                x: 30,
+                y: 0,
+                width: 7,
+                height: 23,
+            },
+        ];
+        let mut tensor = vec![f32::NAN; 4];
+        for shape in [[1, 3, 16, 24], [1, 3, 24, 16], [1, 3, 23, 37]] {
+            for resize in [Resize::Letterbox, Resize::Stretch] {
+                for colour in [ColourOrder::Bgr, ColourOrder::Rgb] {
+                    let mut s = spec(resize, colour);
+                    s.shape = shape;
+                    s.mean = [123.675, 116.28, 103.53];
+                    s.std = [58.395, 57.12, 57.375];
+                    s.pad_value = 114;
+                    for crop in crops {
+                        prepare(&frame, crop, &s, &mut tensor)?;
+                        let want = reference(&frame, crop, &s)?;
+                        assert_eq!(tensor.len(), want.len());
+                        let same = tensor
+                            .iter()
+                            .zip(&want)
+                            .all(|(a, b)| a.to_bits() == b.to_bits());
+                        assert!(same, "{shape:?} {resize:?} {colour:?} {crop:?}");
+                    }
+                }
+            }
+        }
         Ok(())
     }
 
