@@ -175,11 +175,22 @@ fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     let handle = spawn(config, tx)?;
     let mut latencies = Vec::new();
+    let mut stages: [Vec<u64>; 5] = Default::default();
     let mut tracks = 0usize;
     for event in rx.iter() {
         match event {
             VisionEvent::Frame(v) => {
                 latencies.push(v.processing_us);
+                let s = v.stages;
+                for (all, us) in stages.iter_mut().zip([
+                    s.preprocess_us,
+                    s.inference_us,
+                    s.foot_us,
+                    s.ball_us,
+                    s.track_us,
+                ]) {
+                    all.push(us);
+                }
                 tracks += v.tracks.len();
             }
             VisionEvent::CameraFailed { camera, error } => bail!("camera {camera}: {error}"),
@@ -227,6 +238,19 @@ fn main() -> anyhow::Result<()> {
         pct(50.0),
         pct(99.0)
     );
+    let stage_names = [
+        "preprocess (letterbox → tensor)",
+        "detector inference + decode",
+        "foot-point refiner",
+        "ball verifier + search",
+        "tracking (+ colours, roles)",
+    ];
+    for (name, all) in stage_names.iter().zip(&mut stages) {
+        all.sort_unstable();
+        let p50 = all.get(all.len() / 2).copied().unwrap_or(0) as f64 / 1000.0;
+        let mean = all.iter().sum::<u64>() as f64 / all.len().max(1) as f64 / 1000.0;
+        println!("| … of which {name}, p50 / mean | {p50:.2} / {mean:.2} ms |");
+    }
     println!("| tracker update, 23 objects | {tracker_us:.1} µs |");
     println!(
         "| mean tracks per frame | {:.1} |",

@@ -2,6 +2,7 @@
 //! Blocking CPU work: run it on a dedicated worker thread (one `Detector` per worker).
 
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 
@@ -120,6 +121,29 @@ pub struct Detector {
     refiner: Option<FootRefiner>,
     kits: Vec<Kit>,
     tensor: Vec<f32>,
+    times: StageTimes,
+}
+
+/// Where a frame's detect time went (wall µs on the calling thread), for benchmarks and logs:
+/// [`Detector::stage_times`] after a [`Detector::detect_with`]; the camera pipeline adds its ball
+/// search and tracking ([`crate::vision::pipeline::VisionFrame::stages`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StageTimes {
+    /// Crop, resize/letterbox and normalise into the model's tensor (all crops).
+    pub preprocess_us: u64,
+    /// Detector inference and output decoding (all crops).
+    pub inference_us: u64,
+    /// Foot-point refiner (patch cuts + its model).
+    pub foot_us: u64,
+    /// Ball verifier on the detector's candidates, plus (in the pipeline) the local search and
+    /// the dead-ball scan.
+    pub ball_us: u64,
+    /// People and ball trackers, torso colours and roles (pipeline only).
+    pub track_us: u64,
+}
+
+pub(crate) fn micros(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
 impl std::fmt::Debug for Detector {
@@ -228,6 +252,7 @@ impl Detector {
             refiner,
             kits,
             tensor: Vec::new(),
+            times: StageTimes::default(),
         })
     }
 
@@ -272,6 +297,12 @@ impl Detector {
             })),
             _ => Ok(None),
         }
+    }
+
+    /// Stage times of the last [`Detector::detect_with`] (`track_us` is 0: the detector does
+    /// not track).
+    pub fn stage_times(&self) -> StageTimes {
+        self.times
     }
 
     /// The manifest in use.
@@ -334,8 +365,12 @@ impl Detector {
             .manifest
             .tiling
             .is_some_and(|t| t.include_full_frame && t.drop_cut);
+        let mut times = StageTimes::default();
         for crop in self.crops(frame.width, frame.height) {
+            let started = Instant::now();
             let transform = prepare(frame, crop, &self.manifest.input, &mut self.tensor)?;
+            times.preprocess_us += micros(started.elapsed());
+            let started = Instant::now();
             let outputs = self.model.run_f32(
                 &self.manifest.input.name,
                 &self.manifest.input.shape,
@@ -353,6 +388,7 @@ impl Detector {
                 name: self.manifest.name.clone(),
                 source,
             })?;
+            times.inference_us += micros(started.elapsed());
             for r in raw {
                 let Some(class) = self.manifest.map_class(r.class_id) else {
                     continue;
@@ -390,12 +426,17 @@ impl Detector {
             }
         }
         let mut kept = drop_parts(nms(found, thresholds.nms_iou));
+        let started = Instant::now();
         if let Some(r) = &mut self.refiner {
             r.refine(frame, &mut kept)?;
         }
+        times.foot_us = micros(started.elapsed());
+        let started = Instant::now();
         if let Some(v) = &mut self.verifier {
             kept = v.verify(frame, kept, thresholds.ball_score)?;
         }
+        times.ball_us = micros(started.elapsed());
+        self.times = times;
         for d in &mut kept {
             if d.class == ObjectClass::Person {
                 let m = classify(torso_colour(frame, &d.box_px), &self.kits);

@@ -18,5 +18,5 @@ pub mod preprocess;
 pub mod roles;
 
 pub use decode::{BoxPx, RawDetection};
-pub use detector::{BallRows, Detection, Detector, DetectorError};
+pub use detector::{BallRows, Detection, Detector, DetectorError, StageTimes};
 pub use manifest::{DetectorManifest, ManifestError, ObjectClass, OutputLayout, Thresholds};

@@ -14,11 +14,12 @@ use nalgebra::{Matrix2, Point2, Point3};
 
 use crate::detect::ball_search::BallSearch;
 use crate::detect::ball_verify::best_find;
+use crate::detect::detector::micros;
 use crate::detect::kit::torso_colour;
 use crate::detect::manifest::ObjectClass;
 use crate::detect::preprocess::BgrFrame;
 use crate::detect::roles::{RoleLearner, RoleLearnerConfig};
-use crate::detect::{BoxPx, Detection, Detector, DetectorError, Thresholds};
+use crate::detect::{BoxPx, Detection, Detector, DetectorError, StageTimes, Thresholds};
 use crate::video::{Frame, PixelFormat};
 
 use super::dead_ball::{refine_centres, DeadBallConfig, DeadBallScan, DeadBallStats};
@@ -57,6 +58,8 @@ pub struct VisionFrame {
     pub ball_detections: Vec<CoreDetection>,
     /// Wall time spent in detect + track (µs).
     pub processing_us: u64,
+    /// Where `processing_us` went, stage by stage.
+    pub stages: StageTimes,
 }
 
 /// One camera's detect-and-track state. Not `Send`-restricted; run it on a worker thread.
@@ -227,6 +230,8 @@ impl CameraPipeline {
         let bgr = BgrFrame::new(frame.width_px, frame.height_px, &frame.data)
             .map_err(DetectorError::from)?;
         let mut detections = self.detector.detect_with(&bgr, self.thresholds)?;
+        let mut stages = self.detector.stage_times();
+        let ball_started = Instant::now();
         let venue_time_ns = (frame.pts_ns as i64).saturating_add(self.clock_offset_ns);
         let detector_ball = detections.iter().any(|d| d.class == ObjectClass::Ball);
         let cam = self.camera_for(frame.width_px, frame.height_px);
@@ -271,6 +276,8 @@ impl CameraPipeline {
             }
             search.observe(venue_time_ns, &seen, found);
         }
+        stages.ball_us += micros(ball_started.elapsed());
+        let track_started = Instant::now();
         // People's torso colours: for the role classifier and the tracker's kit-colour cost
         // (not measured when neither is on).
         let want_colours = self.roles.is_some() || self.tracker.config().kit_colour_cost > 0.0;
@@ -311,6 +318,7 @@ impl CameraPipeline {
                 scan.note_ball(venue_time_ns, b.pitch_m, &self.pitch);
             }
         }
+        stages.track_us = micros(track_started.elapsed());
         Ok(VisionFrame {
             camera: self.camera,
             venue_time_ns,
@@ -319,7 +327,8 @@ impl CameraPipeline {
             tracks: tracks.tracks,
             ball: ball.ball,
             ball_detections: balls,
-            processing_us: started.elapsed().as_micros() as u64,
+            processing_us: micros(started.elapsed()),
+            stages,
         })
     }
 }

@@ -135,6 +135,7 @@ mod tests {
             }),
             ball_detections: Vec::new(),
             processing_us: 1,
+            stages: Default::default(),
         };
         let f = position_frame(&v, 41_000_000);
         let ids: Vec<u32> = f.objects.iter().map(|o| o.id.0).collect();
