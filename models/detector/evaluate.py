@@ -293,6 +293,32 @@ def _verifier_summary(models):
             f"/ recall at {vm['threshold']} (centre match, detector score → verified) " + "; ".join(parts) + ".")
 
 
+def _latency_text(lat, re):
+    """The card's re-measurement paragraph (`models/tools/latency.py --record`, on a quiet machine)
+    and the latency target line: judged on the quiet figure when there is one."""
+    def ok(v):
+        return "met" if v else "not met"
+
+    if not re:
+        return "", (f'**{ok(lat[2]["median_ms"] <= 10.0)}** on the median '
+                    f'({lat[2]["median_ms"]:.1f} ms; fastest run {lat[2]["min_ms"]:.1f} ms).')
+    rows = "\n".join(f'| {t} | {re[t]["median_ms"]:.1f} ms | {re[t]["min_ms"]:.1f} ms | {re[t]["p90_ms"]:.1f} ms |'
+                     for t in ("1", "2"))
+    para = f"""
+Re-measured on {re["date"]} on a quiet machine ({re["cpu"]}, ONNX Runtime {re["onnxruntime"]}, 1-min
+load average {re["load_1min_before"]:.2f} before / {re["load_1min_after"]:.2f} after, {re["2"]["runs"]} runs per row,
+`models/tools/latency.py models/touchline-det.onnx --record models/touchline-det.metrics.json`):
+
+| threads | median | min | p90 |
+|---|---|---|---|
+{rows}
+"""
+    status = (f'**{ok(re["2"]["median_ms"] <= 10.0)}** on a quiet machine ({re["2"]["median_ms"]:.1f} ms median, '
+              f'{re["2"]["p90_ms"]:.1f} ms p90); {lat[2]["median_ms"]:.1f} ms median in the table above, '
+              f'measured while builds shared the cores.')
+    return para, status
+
+
 def write_card(models, args, m):
     t = m["test"]
 
@@ -308,6 +334,7 @@ def write_card(models, args, m):
     tm = m["train"]
     pl, bc = t["player/iou"], t["ball/centre"]
     verifier = _verifier_summary(models)
+    remeasured, latency_status = _latency_text(lat, m.get("latency_remeasured"))
 
     def ok(flag):
         return "met" if flag else "not met"
@@ -408,13 +435,12 @@ closest to an idle machine. Preprocessing (letterbox) is not included. The figur
 machine, not the model: stage 7 (the same graph, same operations) measured 7.1 ms median at 2
 threads on the machine of its training and 11.7-19.6 ms on the AMD EPYC machine stage 8 was
 measured on, where the edge node's whole demo ran at 32 fps instead of 54.
-
+{remeasured}
 ## Targets (issue 5) and status
 - player recall ≥ 0.98 at precision ≥ 0.98: **{ok(pl["recall"] >= 0.98 and pl["precision"] >= 0.98)}**
   (recall {pl["recall"]:.3f}, precision {pl["precision"]:.3f}).
 - ball recall ≥ 0.9 when visible: **{ok(bc["recall"] >= 0.9)}** (centre match {bc["recall"]:.3f}).
-- ≤ 10 ms per 720p frame on 2 cores: **{ok(lat[2]["median_ms"] <= 10.0)}** on the median
-  ({lat[2]["median_ms"]:.1f} ms; fastest run {lat[2]["min_ms"]:.1f} ms).
+- ≤ 10 ms per 720p frame on 2 cores: {latency_status}
 
 ## Known limits
 - The edge node does not use this model's ball score alone: the manifest names a second stage,
