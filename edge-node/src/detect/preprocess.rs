@@ -212,7 +212,7 @@ pub fn prepare(
     let (in_w, in_h) = (in_w as usize, in_h as usize);
     let (nw, nh) = (resized.cols() as usize, resized.rows() as usize);
     let plane = in_w * in_h;
-    tensor.clear();
+    // Every element is written below (bars, then the image), so a reused tensor is not zeroed.
     tensor.resize(3 * plane, 0.0);
     // BGR source channel for each output channel.
     let order: [usize; 3] = match spec.colour {
@@ -227,10 +227,15 @@ pub fn prepare(
     });
     let (p0, rest) = tensor.split_at_mut(plane);
     let (p1, p2) = rest.split_at_mut(plane);
-    let padded = nw < in_w || nh < in_h;
+    // Letterbox bars: the rows above and below the image, and each image row's left and right.
+    let (top, bottom) = (pad_y * in_w, (pad_y + nh).min(in_h) * in_w);
     for (c, p) in [&mut *p0, &mut *p1, &mut *p2].into_iter().enumerate() {
-        if padded {
-            p.fill(lut[c][usize::from(spec.pad_value)]);
+        let pad = lut[c][usize::from(spec.pad_value)];
+        p[..top].fill(pad);
+        p[bottom..].fill(pad);
+        for row in p[top..bottom].chunks_exact_mut(in_w) {
+            row[..pad_x].fill(pad);
+            row[(pad_x + nw).min(in_w)..].fill(pad);
         }
     }
     let [s0, s1, s2] = order;
