@@ -140,6 +140,10 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<()> {
         report.latency_percentile_us(50.0) as f64 / 1000.0,
         report.latency_percentile_us(99.0) as f64 / 1000.0
     );
+    let [pre, inf, foot, ball, track] = report.stage_means_ms();
+    println!(
+        "mean per frame: preprocess {pre:.2} ms, detector {inf:.2} ms, foot refiner {foot:.2} ms, ball verifier + search {ball:.2} ms, tracking {track:.2} ms"
+    );
     if let Some(d) = report.dead_ball {
         println!(
             "dead-ball scan: {} of {} frames, {} patches verified, {} frames with a find",

@@ -29,7 +29,7 @@ use sample_feeds::truth::Feed;
 use super::dead_ball::{DeadBallConfig, DeadBallStats};
 use super::pipeline::{CameraPipeline, VisionError};
 use crate::detect::kit::Kit;
-use crate::detect::{Detector, DetectorError};
+use crate::detect::{Detector, DetectorError, StageTimes};
 use crate::inference::{ExecutionProvider, SessionConfig};
 use crate::video::{DecodeConfig, PixelFormat, VideoError, VideoReader};
 
@@ -98,6 +98,8 @@ pub struct EvalReport {
     pub wall_s: f64,
     /// Per-frame detect+track latency (µs), sorted.
     pub latency_us: Vec<u64>,
+    /// Detect+track time summed over the frames, stage by stage (µs; divide by `frames`).
+    pub stages_total_us: StageTimes,
     /// The ball in every processed frame: truth against the reported ball (`eval --ball-log`).
     pub ball_log: Vec<BallLogRow>,
     /// What was scored, frame by frame: the truth and the reported tracks (`eval --objects-log`).
@@ -227,6 +229,21 @@ impl EvalReport {
         }
     }
 
+    /// Mean detect+track time per frame, stage by stage (ms): preprocess, detector inference,
+    /// foot refiner, ball verifier + search, tracking.
+    pub fn stage_means_ms(&self) -> [f64; 5] {
+        let t = self.stages_total_us;
+        let n = self.frames.max(1) as f64;
+        [
+            t.preprocess_us,
+            t.inference_us,
+            t.foot_us,
+            t.ball_us,
+            t.track_us,
+        ]
+        .map(|us| us as f64 / n / 1000.0)
+    }
+
     /// Latency percentile (0..=100) in µs.
     pub fn latency_percentile_us(&self, p: f64) -> u64 {
         if self.latency_us.is_empty() {
@@ -329,6 +346,7 @@ pub fn run(options: &EvalOptions) -> Result<EvalReport, EvalRunError> {
     let fps = u64::from(feed.manifest.fps.max(1));
     let mut frames = Vec::new();
     let mut latency_us = Vec::new();
+    let mut stages_total_us = StageTimes::default();
     let mut ball_log = Vec::new();
     let started = Instant::now();
     let mut processed = 0u64;
@@ -347,6 +365,12 @@ pub fn run(options: &EvalOptions) -> Result<EvalReport, EvalRunError> {
         pipeline.set_calibration(camera_now);
         let v = pipeline.process(&frame).map_err(Box::new)?;
         latency_us.push(v.processing_us);
+        let (t, f) = (&mut stages_total_us, v.stages);
+        t.preprocess_us = t.preprocess_us.saturating_add(f.preprocess_us);
+        t.inference_us = t.inference_us.saturating_add(f.inference_us);
+        t.foot_us = t.foot_us.saturating_add(f.foot_us);
+        t.ball_us = t.ball_us.saturating_add(f.ball_us);
+        t.track_us = t.track_us.saturating_add(f.track_us);
         processed += 1;
         let positions = feed.positions_at(index);
         let gt: Vec<GtObject> = positions
@@ -466,6 +490,7 @@ pub fn run(options: &EvalOptions) -> Result<EvalReport, EvalRunError> {
         frames: processed,
         wall_s,
         latency_us,
+        stages_total_us,
         ball_log,
         scored: frames,
         dead_ball: pipeline.dead_ball_stats(),
