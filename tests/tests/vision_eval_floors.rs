@@ -76,6 +76,25 @@ fn check(name: &str, report: &EvalReport, floors: &Floors) {
     assert!(failures.is_empty(), "{name}: {}", failures.join("; "));
 }
 
+/// The stage split is measured: the detector, foot refiner and ball verifier each took time (the
+/// demo names both second-stage models), and the stages together fit in the frames' detect+track
+/// time (timed around them).
+fn stage_times_add_up(report: &EvalReport) {
+    let [pre, det, foot, ball, track] = report.stage_means_ms();
+    assert!(
+        pre > 0.0 && det > 0.0 && foot > 0.0 && ball > 0.0,
+        "stage means (ms): {:?}",
+        report.stage_means_ms()
+    );
+    let mean_latency_ms =
+        report.latency_us.iter().sum::<u64>() as f64 / report.frames.max(1) as f64 / 1000.0;
+    let stages = pre + det + foot + ball + track;
+    assert!(
+        stages <= mean_latency_ms,
+        "stages {stages:.3} ms > mean detect+track {mean_latency_ms:.3} ms"
+    );
+}
+
 /// `eval --ball-log` has a row per frame, and its outcomes add up to the metric's ball counts.
 fn ball_log_agrees_with_the_metrics(report: &EvalReport) {
     let Some(ball) = report
@@ -121,6 +140,7 @@ fn the_demo_feed_scores_above_the_floors() -> Result<()> {
     ))?;
     assert_eq!(report.frames, 400);
     ball_log_agrees_with_the_metrics(&report);
+    stage_times_add_up(&report);
     check(
         "demo (first 400 frames)",
         &report,
