@@ -4,17 +4,19 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use edge_core::{BallConfig, TrackerConfig};
+use edge_core::{BallConfig, ClassGroup, TrackerConfig};
 use edge_node::inference::ExecutionProvider;
 use edge_node::vision::dead_ball::DeadBallConfig;
-use edge_node::vision::eval::{run, BallLogRow, EvalOptions};
+use edge_node::vision::eval::{run, BallLogRow, EvalOptions, EvalReport};
 
 /// Arguments of `edge-node eval`.
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// Sample feed directory (with feed.toml), e.g. sample-feeds/feeds/demo.
-    #[arg(long)]
-    pub feed: PathBuf,
+    /// Sample feed directory (with feed.toml), e.g. sample-feeds/feeds/demo. Several (`--feed A
+    /// --feed B` or `--feed A B`): each is scored in turn, then one summary table with the mean;
+    /// a feed that fails is reported and the others still run.
+    #[arg(long, required = true, num_args = 1..)]
+    pub feed: Vec<PathBuf>,
     /// Camera name (default: the first camera with a video).
     #[arg(long)]
     pub camera: Option<String>,
@@ -85,24 +87,62 @@ impl TrackingFile {
     }
 }
 
-/// Runs the evaluation and prints the tables.
+/// Runs the evaluation of every feed and prints the tables (and, for several feeds, a summary).
 pub fn eval(args: EvalArgs) -> anyhow::Result<()> {
+    if args.feed.len() > 1 && (args.ball_log.is_some() || args.objects_log.is_some()) {
+        anyhow::bail!(
+            "--ball-log and --objects-log take a single --feed ({} given)",
+            args.feed.len()
+        );
+    }
     let tracking = match &args.tracking {
         Some(path) => TrackingFile::load(path)?,
         None => TrackingFile::default(),
     };
+    let mut rows = Vec::new();
+    let mut failed = Vec::new();
+    for feed in &args.feed {
+        match eval_feed(&args, &tracking, feed) {
+            Ok(report) => rows.push(SummaryRow::new(feed, &report)),
+            Err(e) if args.feed.len() > 1 => {
+                eprintln!("eval: {}: {e:#}", feed.display());
+                failed.push(feed.display().to_string());
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if args.feed.len() > 1 {
+        println!("\n{}", summary_table(&rows));
+    }
+    if !failed.is_empty() {
+        anyhow::bail!(
+            "{} of {} feeds failed: {}",
+            failed.len(),
+            args.feed.len(),
+            failed.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// Scores one feed and prints its tables (and writes the logs asked for).
+fn eval_feed(
+    args: &EvalArgs,
+    tracking: &TrackingFile,
+    feed: &std::path::Path,
+) -> anyhow::Result<EvalReport> {
     let report = run(&EvalOptions {
-        feed_dir: args.feed.clone(),
-        camera: args.camera,
-        manifest: args.manifest,
+        feed_dir: feed.to_path_buf(),
+        camera: args.camera.clone(),
+        manifest: args.manifest.clone(),
         intra_threads: args.threads,
         provider: args.provider,
         kits: Vec::new(),
         decode_size: None,
         max_frames: args.max_frames,
         threshold_m: args.threshold_m,
-        tracker: tracking.tracker,
-        ball: tracking.ball,
+        tracker: tracking.tracker.clone(),
+        ball: tracking.ball.clone(),
         dead_ball: tracking.dead_ball,
     })?;
     if let Some(path) = &args.ball_log {
@@ -119,7 +159,7 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<()> {
         std::fs::write(path, objects_csv(&report.scored))
             .with_context(|| format!("writing the objects log {}", path.display()))?;
     }
-    println!("eval: {} ({} frames)", args.feed.display(), report.frames);
+    println!("eval: {} ({} frames)", feed.display(), report.frames);
     println!("all classes:\n{}", report.metrics);
     let p = &report.players;
     println!(
@@ -150,7 +190,114 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<()> {
             d.frames, report.frames, d.patches, d.finds
         );
     }
-    Ok(())
+    Ok(report)
+}
+
+/// One feed's line of the multi-feed summary.
+#[derive(Debug, Clone, PartialEq)]
+struct SummaryRow {
+    feed: String,
+    frames: u64,
+    /// Players + goalkeepers.
+    hota: f64,
+    det_a: f64,
+    ass_a: f64,
+    idf1: f64,
+    id_switches: u64,
+    rmse_m: Option<f64>,
+    /// Ball true positives, false positives, false negatives.
+    ball: (u64, u64, u64),
+    fps: f64,
+}
+
+impl SummaryRow {
+    fn new(feed: &std::path::Path, report: &EvalReport) -> Self {
+        let p = &report.players;
+        let ball = report
+            .metrics
+            .per_class
+            .iter()
+            .find(|c| c.group == ClassGroup::Ball)
+            .map_or((0, 0, 0), |c| {
+                (c.true_positives, c.false_positives, c.false_negatives)
+            });
+        Self {
+            feed: feed.display().to_string(),
+            frames: report.frames,
+            hota: p.hota,
+            det_a: p.det_a,
+            ass_a: p.ass_a,
+            idf1: p.idf1,
+            id_switches: p.id_switches,
+            rmse_m: p.position_rmse_m,
+            ball,
+            fps: report.fps(),
+        }
+    }
+}
+
+/// `tp / (tp + other)`, or "-" with nothing to count.
+fn ratio(tp: u64, other: u64) -> String {
+    if tp + other == 0 {
+        "-".to_string()
+    } else {
+        format!("{:.3}", tp as f64 / (tp + other) as f64)
+    }
+}
+
+/// The multi-feed table (players + goalkeepers; the ball over all its frames), with the mean of
+/// the scores and the sum of the ball counts over the feeds that ran.
+fn summary_table(rows: &[SummaryRow]) -> String {
+    use std::fmt::Write as _;
+    let mut t = String::from(
+        "| feed | frames | players HOTA | DetA | AssA | IDF1 | ID sw | RMSE m | ball TP / FP / FN | ball P / R | fps |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for r in rows {
+        let (tp, fp, fal) = r.ball;
+        let _ = writeln!(
+            t,
+            "| {} | {} | {:.3} | {:.3} | {:.3} | {:.3} | {} | {} | {tp} / {fp} / {fal} | {} / {} | {:.1} |",
+            r.feed,
+            r.frames,
+            r.hota,
+            r.det_a,
+            r.ass_a,
+            r.idf1,
+            r.id_switches,
+            r.rmse_m.map_or("-".to_string(), |m| format!("{m:.3}")),
+            ratio(tp, fp),
+            ratio(tp, fal),
+            r.fps
+        );
+    }
+    if !rows.is_empty() {
+        let n = rows.len() as f64;
+        let mean = |f: fn(&SummaryRow) -> f64| rows.iter().map(f).sum::<f64>() / n;
+        let rmse: Vec<f64> = rows.iter().filter_map(|r| r.rmse_m).collect();
+        let (tp, fp, fal) = rows.iter().fold((0, 0, 0), |a, r| {
+            (a.0 + r.ball.0, a.1 + r.ball.1, a.2 + r.ball.2)
+        });
+        let _ = writeln!(
+            t,
+            "| mean of {} | {} | {:.3} | {:.3} | {:.3} | {:.3} | {} | {} | {tp} / {fp} / {fal} | {} / {} | {:.1} |",
+            rows.len(),
+            rows.iter().map(|r| r.frames).sum::<u64>(),
+            mean(|r| r.hota),
+            mean(|r| r.det_a),
+            mean(|r| r.ass_a),
+            mean(|r| r.idf1),
+            rows.iter().map(|r| r.id_switches).sum::<u64>(),
+            if rmse.is_empty() {
+                "-".to_string()
+            } else {
+                format!("{:.3}", rmse.iter().sum::<f64>() / rmse.len() as f64)
+            },
+            ratio(tp, fp),
+            ratio(tp, fal),
+            mean(|r| r.fps)
+        );
+    }
+    t
 }
 
 /// The `--objects-log` CSV: one row per truth object and per reported track per frame.
@@ -189,6 +336,61 @@ mod tests {
         let path = dir.path().join("tracking.toml");
         std::fs::write(&path, text)?;
         TrackingFile::load(&path)
+    }
+
+    fn row(feed: &str, hota: f64, rmse_m: Option<f64>, ball: (u64, u64, u64)) -> SummaryRow {
+        SummaryRow {
+            feed: feed.to_string(),
+            frames: 100,
+            hota,
+            det_a: hota,
+            ass_a: hota,
+            idf1: 0.9,
+            id_switches: 2,
+            rmse_m,
+            ball,
+            fps: 50.0,
+        }
+    }
+
+    #[test]
+    fn the_summary_means_the_scores_and_pools_the_ball_counts() {
+        let t = summary_table(&[
+            row("a", 0.8, Some(0.1), (90, 10, 10)),
+            row("b", 0.9, None, (0, 0, 0)),
+        ]);
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines.len(), 5, "{t}");
+        assert!(lines[2].starts_with("| a | 100 | 0.800 |"), "{t}");
+        // No ball at all: no precision or recall to print, rather than 0 or NaN.
+        assert!(lines[3].contains("| 0 / 0 / 0 | - / - |"), "{t}");
+        // Mean HOTA 0.85, summed ID switches and frames, RMSE over the feeds that have one,
+        // ball P / R from the pooled counts (90 / 100 both).
+        assert!(
+            lines[4].starts_with("| mean of 2 | 200 | 0.850 | 0.850 | 0.850 | 0.900 | 4 | 0.100 | 90 / 10 / 10 | 0.900 / 0.900 | 50.0 |"),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn logs_with_several_feeds_are_refused_before_anything_runs() {
+        let args = EvalArgs {
+            feed: vec![
+                PathBuf::from("/nonexistent/a"),
+                PathBuf::from("/nonexistent/b"),
+            ],
+            camera: None,
+            manifest: PathBuf::from("/nonexistent/model.toml"),
+            threads: 1,
+            provider: ExecutionProvider::Cpu,
+            max_frames: None,
+            threshold_m: 1.0,
+            tracking: None,
+            ball_log: Some(PathBuf::from("/nonexistent/ball.csv")),
+            objects_log: None,
+        };
+        let err = eval(args).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("take a single --feed (2 given)"), "{err}");
     }
 
     #[test]

@@ -246,3 +246,36 @@ fn a_never_seen_generated_match_scores_above_the_floors() -> Result<()> {
     );
     Ok(())
 }
+
+/// `edge-node eval` with several feeds, one of them missing: the missing one is named on stderr,
+/// the others are still scored and summed up in the table, and the exit status says one failed.
+#[test]
+fn eval_of_several_feeds_keeps_going_past_a_bad_one() -> Result<()> {
+    let missing = repo_root().join("sample-feeds/feeds/no-such-feed");
+    let out = std::process::Command::new(touchline_tests::procs::bin("edge-node")?)
+        .current_dir(repo_root())
+        .env("RUST_BACKTRACE", "0")
+        .args(["eval", "--max-frames", "10", "--feed"])
+        .arg(&missing)
+        .arg("sample-feeds/feeds/demo")
+        .output()
+        .context("running edge-node eval")?;
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        !out.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("no-such-feed") && stderr.contains("1 of 2 feeds failed"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("| sample-feeds/feeds/demo | 10 |")
+            && stdout.contains("| mean of 1 | 10 |"),
+        "{stdout}"
+    );
+    Ok(())
+}
