@@ -245,14 +245,39 @@ fn ratio(tp: u64, other: u64) -> String {
     }
 }
 
-/// The multi-feed table (players + goalkeepers; the ball over all its frames), with the mean of
-/// the scores and the sum of the ball counts over the feeds that ran.
+/// The mean over the feeds that ran, as a row: scores and fps averaged, RMSE over the feeds that
+/// have one, frames, ID switches and the ball counts summed. `None` without rows.
+fn mean_row(rows: &[SummaryRow]) -> Option<SummaryRow> {
+    if rows.is_empty() {
+        return None;
+    }
+    let n = rows.len() as f64;
+    let mean = |f: fn(&SummaryRow) -> f64| rows.iter().map(f).sum::<f64>() / n;
+    let rmse: Vec<f64> = rows.iter().filter_map(|r| r.rmse_m).collect();
+    Some(SummaryRow {
+        feed: format!("mean of {}", rows.len()),
+        frames: rows.iter().map(|r| r.frames).sum(),
+        hota: mean(|r| r.hota),
+        det_a: mean(|r| r.det_a),
+        ass_a: mean(|r| r.ass_a),
+        idf1: mean(|r| r.idf1),
+        id_switches: rows.iter().map(|r| r.id_switches).sum(),
+        rmse_m: (!rmse.is_empty()).then(|| rmse.iter().sum::<f64>() / rmse.len() as f64),
+        ball: rows.iter().fold((0, 0, 0), |a, r| {
+            (a.0 + r.ball.0, a.1 + r.ball.1, a.2 + r.ball.2)
+        }),
+        fps: mean(|r| r.fps),
+    })
+}
+
+/// The multi-feed table (players + goalkeepers; the ball over all its frames), ending with the
+/// [`mean_row`] of the feeds that ran.
 fn summary_table(rows: &[SummaryRow]) -> String {
     use std::fmt::Write as _;
     let mut t = String::from(
         "| feed | frames | players HOTA | DetA | AssA | IDF1 | ID sw | RMSE m | ball TP / FP / FN | ball P / R | fps |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
-    for r in rows {
+    for r in rows.iter().chain(mean_row(rows).as_ref()) {
         let (tp, fp, fal) = r.ball;
         let _ = writeln!(
             t,
@@ -268,33 +293,6 @@ fn summary_table(rows: &[SummaryRow]) -> String {
             ratio(tp, fp),
             ratio(tp, fal),
             r.fps
-        );
-    }
-    if !rows.is_empty() {
-        let n = rows.len() as f64;
-        let mean = |f: fn(&SummaryRow) -> f64| rows.iter().map(f).sum::<f64>() / n;
-        let rmse: Vec<f64> = rows.iter().filter_map(|r| r.rmse_m).collect();
-        let (tp, fp, fal) = rows.iter().fold((0, 0, 0), |a, r| {
-            (a.0 + r.ball.0, a.1 + r.ball.1, a.2 + r.ball.2)
-        });
-        let _ = writeln!(
-            t,
-            "| mean of {} | {} | {:.3} | {:.3} | {:.3} | {:.3} | {} | {} | {tp} / {fp} / {fal} | {} / {} | {:.1} |",
-            rows.len(),
-            rows.iter().map(|r| r.frames).sum::<u64>(),
-            mean(|r| r.hota),
-            mean(|r| r.det_a),
-            mean(|r| r.ass_a),
-            mean(|r| r.idf1),
-            rows.iter().map(|r| r.id_switches).sum::<u64>(),
-            if rmse.is_empty() {
-                "-".to_string()
-            } else {
-                format!("{:.3}", rmse.iter().sum::<f64>() / rmse.len() as f64)
-            },
-            ratio(tp, fp),
-            ratio(tp, fal),
-            mean(|r| r.fps)
         );
     }
     t

@@ -142,22 +142,28 @@ def evaluate(frames, score_thr=0.0, ball_thr=0.0):
     return res
 
 
+def timed_runs(sess, feeds, runs, warmup):
+    """Median, min and p90 milliseconds of `runs` timed `sess.run(None, feeds)` after `warmup`
+    untimed ones. The one timing loop of the model cards and `models/tools/latency.py`."""
+    import time
+
+    for _ in range(warmup):
+        sess.run(None, feeds)
+    ts = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        sess.run(None, feeds)
+        ts.append((time.perf_counter() - t0) * 1e3)
+    return {"median_ms": float(np.median(ts)), "min_ms": float(np.min(ts)), "p90_ms": float(np.percentile(ts, 90))}
+
+
 def patch_latency(onnx_path, n_patches, threads, runs=200):
     """Milliseconds per run of a patch model (input `patches` [n, 3, 32, 32]) through ONNX Runtime:
     10 warm-up runs, then `runs` timed ones. Shared by the ball verifier's and foot refiner's cards."""
-    import time
-
     import onnxruntime as ort
 
     so = ort.SessionOptions()
     so.intra_op_num_threads = threads
     sess = ort.InferenceSession(onnx_path, so, providers=["CPUExecutionProvider"])
     x = np.random.default_rng(0).random((n_patches, 3, 32, 32), dtype=np.float32)
-    for _ in range(10):
-        sess.run(None, {"patches": x})
-    ts = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        sess.run(None, {"patches": x})
-        ts.append((time.perf_counter() - t0) * 1e3)
-    return {"median_ms": float(np.median(ts)), "min_ms": float(np.min(ts)), "p90_ms": float(np.percentile(ts, 90))}
+    return timed_runs(sess, {"patches": x}, runs, warmup=10)

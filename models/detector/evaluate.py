@@ -13,14 +13,13 @@ import pathlib
 import platform
 import shutil
 import sys
-import time
 
 import cv2
 import numpy as np
 import onnxruntime as ort
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from common import BALL, CLASSES, INPUT_H, INPUT_W, PAD, decode_rows, evaluate, letterbox, to_tensor  # noqa: E402
+from common import BALL, CLASSES, INPUT_H, INPUT_W, PAD, decode_rows, evaluate, letterbox, timed_runs, to_tensor  # noqa: E402
 from data import read_export  # noqa: E402
 
 
@@ -81,14 +80,7 @@ def pick_thresholds(raw):
 def latency(path, threads, n=100):
     sess = session(path, threads)
     x = np.random.default_rng(0).random((1, 3, INPUT_H, INPUT_W), dtype=np.float32)
-    for _ in range(5):
-        sess.run(None, {"images": x})
-    ts = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        sess.run(None, {"images": x})
-        ts.append((time.perf_counter() - t0) * 1e3)
-    return {"median_ms": float(np.median(ts)), "min_ms": float(np.min(ts)), "p90_ms": float(np.percentile(ts, 90))}
+    return timed_runs(sess, {"images": x}, n, warmup=5)
 
 
 def main():
@@ -293,11 +285,15 @@ def _verifier_summary(models):
             f"/ recall at {vm['threshold']} (centre match, detector score → verified) " + "; ".join(parts) + ".")
 
 
+def _ok(flag):
+    """A card's target status word."""
+    return "met" if flag else "not met"
+
+
 def _latency_text(lat, re):
     """The card's re-measurement paragraph (`models/tools/latency.py --record`, on a quiet machine)
     and the latency target line: judged on the quiet figure when there is one."""
-    def ok(v):
-        return "met" if v else "not met"
+    ok = _ok
 
     if not re:
         return "", (f'**{ok(lat[2]["median_ms"] <= 10.0)}** on the median '
@@ -336,8 +332,7 @@ def write_card(models, args, m):
     verifier = _verifier_summary(models)
     remeasured, latency_status = _latency_text(lat, m.get("latency_remeasured"))
 
-    def ok(flag):
-        return "met" if flag else "not met"
+    ok = _ok
 
     stages = "\n".join(
         f"  stage {i + 1}: {st['iterations']} iterations x {st['batch']} crops from {st.get('frames', '?')} frames, "

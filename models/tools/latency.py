@@ -15,10 +15,14 @@ import json
 import os
 import pathlib
 import platform
-import time
+import sys
 
 import numpy as np
 import onnxruntime as ort
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "detector"))
+from common import timed_runs  # noqa: E402
+from evaluate import session  # noqa: E402
 
 DTYPES = {"tensor(float)": np.float32, "tensor(uint8)": np.uint8, "tensor(int64)": np.int64}
 
@@ -34,11 +38,7 @@ def cpu_model():
 
 
 def measure(path, threads, runs):
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = threads
-    so.inter_op_num_threads = 1
-    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+    sess = session(path, threads)  # the detector card's session options
     feeds = {}
     rng = np.random.default_rng(0)
     for i in sess.get_inputs():
@@ -47,15 +47,7 @@ def measure(path, threads, runs):
         if dtype is None:
             raise SystemExit(f"{path}: input {i.name} has type {i.type}, which this tool does not fill")
         feeds[i.name] = (rng.random(shape) * (255 if dtype == np.uint8 else 1)).astype(dtype)
-    for _ in range(10):
-        sess.run(None, feeds)
-    ts = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        sess.run(None, feeds)
-        ts.append((time.perf_counter() - t0) * 1e3)
-    return {"median_ms": float(np.median(ts)), "min_ms": float(np.min(ts)),
-            "p90_ms": float(np.percentile(ts, 90)), "runs": runs}
+    return {**timed_runs(sess, feeds, runs, warmup=10), "runs": runs}
 
 
 def main():

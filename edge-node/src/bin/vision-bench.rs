@@ -56,6 +56,14 @@ fn peak_rss_mib() -> f64 {
         .unwrap_or(f64::NAN)
 }
 
+/// Percentile `p` (0..=100) of sorted µs values, in ms; NaN when there are none.
+fn percentile_ms(sorted_us: &[u64], p: f64) -> f64 {
+    if sorted_us.is_empty() {
+        return f64::NAN;
+    }
+    sorted_us[((p / 100.0) * (sorted_us.len() - 1) as f64).round() as usize] as f64 / 1000.0
+}
+
 fn tracker_us_per_update() -> anyhow::Result<f64> {
     let mut tracker = Tracker::new(TrackerConfig::default())?;
     let frames = 2_000;
@@ -181,14 +189,7 @@ fn main() -> anyhow::Result<()> {
         match event {
             VisionEvent::Frame(v) => {
                 latencies.push(v.processing_us);
-                let s = v.stages;
-                for (all, us) in stages.iter_mut().zip([
-                    s.preprocess_us,
-                    s.inference_us,
-                    s.foot_us,
-                    s.ball_us,
-                    s.track_us,
-                ]) {
+                for (all, us) in stages.iter_mut().zip(v.stages.as_array()) {
                     all.push(us);
                 }
                 tracks += v.tracks.len();
@@ -200,12 +201,7 @@ fn main() -> anyhow::Result<()> {
     let wall = started.elapsed().as_secs_f64();
     handle.join();
     latencies.sort_unstable();
-    let pct = |p: f64| -> f64 {
-        if latencies.is_empty() {
-            return f64::NAN;
-        }
-        latencies[((p / 100.0) * (latencies.len() - 1) as f64).round() as usize] as f64 / 1000.0
-    };
+    let pct = |p: f64| percentile_ms(&latencies, p);
     let pipeline_fps = latencies.len() as f64 / wall;
     let tracker_us = tracker_us_per_update()?;
 
@@ -247,7 +243,7 @@ fn main() -> anyhow::Result<()> {
     ];
     for (name, all) in stage_names.iter().zip(&mut stages) {
         all.sort_unstable();
-        let p50 = all.get(all.len() / 2).copied().unwrap_or(0) as f64 / 1000.0;
+        let p50 = percentile_ms(all, 50.0);
         let mean = all.iter().sum::<u64>() as f64 / all.len().max(1) as f64 / 1000.0;
         println!("| … of which {name}, p50 / mean | {p50:.2} / {mean:.2} ms |");
     }

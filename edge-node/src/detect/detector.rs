@@ -142,6 +142,30 @@ pub struct StageTimes {
     pub track_us: u64,
 }
 
+impl StageTimes {
+    /// The stages in order: preprocess, inference, foot, ball, track.
+    pub fn as_array(&self) -> [u64; 5] {
+        [
+            self.preprocess_us,
+            self.inference_us,
+            self.foot_us,
+            self.ball_us,
+            self.track_us,
+        ]
+    }
+}
+
+/// Stage by stage, saturating (for totals over many frames).
+impl std::ops::AddAssign for StageTimes {
+    fn add_assign(&mut self, other: Self) {
+        self.preprocess_us = self.preprocess_us.saturating_add(other.preprocess_us);
+        self.inference_us = self.inference_us.saturating_add(other.inference_us);
+        self.foot_us = self.foot_us.saturating_add(other.foot_us);
+        self.ball_us = self.ball_us.saturating_add(other.ball_us);
+        self.track_us = self.track_us.saturating_add(other.track_us);
+    }
+}
+
 pub(crate) fn micros(d: std::time::Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }

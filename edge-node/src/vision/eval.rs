@@ -232,16 +232,10 @@ impl EvalReport {
     /// Mean detect+track time per frame, stage by stage (ms): preprocess, detector inference,
     /// foot refiner, ball verifier + search, tracking.
     pub fn stage_means_ms(&self) -> [f64; 5] {
-        let t = self.stages_total_us;
         let n = self.frames.max(1) as f64;
-        [
-            t.preprocess_us,
-            t.inference_us,
-            t.foot_us,
-            t.ball_us,
-            t.track_us,
-        ]
-        .map(|us| us as f64 / n / 1000.0)
+        self.stages_total_us
+            .as_array()
+            .map(|us| us as f64 / n / 1000.0)
     }
 
     /// Latency percentile (0..=100) in µs.
@@ -365,12 +359,7 @@ pub fn run(options: &EvalOptions) -> Result<EvalReport, EvalRunError> {
         pipeline.set_calibration(camera_now);
         let v = pipeline.process(&frame).map_err(Box::new)?;
         latency_us.push(v.processing_us);
-        let (t, f) = (&mut stages_total_us, v.stages);
-        t.preprocess_us = t.preprocess_us.saturating_add(f.preprocess_us);
-        t.inference_us = t.inference_us.saturating_add(f.inference_us);
-        t.foot_us = t.foot_us.saturating_add(f.foot_us);
-        t.ball_us = t.ball_us.saturating_add(f.ball_us);
-        t.track_us = t.track_us.saturating_add(f.track_us);
+        stages_total_us += v.stages;
         processed += 1;
         let positions = feed.positions_at(index);
         let gt: Vec<GtObject> = positions
