@@ -34,13 +34,13 @@ def session(path, threads):
     return ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
 
 
-def run_export(sess, dirs):
+def run_export(sess, dirs, in_w=INPUT_W, in_h=INPUT_H):
     """Raw [K, 6] outputs + letterbox params + truth for every image of the exports."""
     out = []
     for d in dirs:
         for r in read_export(d):
             img = cv2.imread(r["path"], cv2.IMREAD_COLOR)
-            canvas, s, px, py = letterbox(img)
+            canvas, s, px, py = letterbox(img, in_w, in_h)
             rows = sess.run(None, {"images": to_tensor(canvas)})[0][0]
             out.append((r, rows, s, px, py))
     return out
