@@ -329,8 +329,12 @@ microseconds.
   0.955 / 0.627 → 0.957 / 0.607; search-grid recall 0.815 → 0.782. Tracked ball (`edge-node eval`):
   tuning matches TP / FP / FN 4082 / 525 / 558 → 4095 / 511 / 545, demo 757 / 90 / 123 → 778 / 59
   / 102, held-out feeds 3887 / 129 / 121 → 3887 / 137 / 121. Better on the tuning matches and the
-  demo, not on the held-out feeds or video, so it was not shipped. A wider network (`train.py
-  --widths --fc`) has not been measured: one training epoch takes about 5 min on this network here.
+  demo, not on the held-out feeds or video, so it was not shipped.
+- A wider network (2026-12-07, on detector stage 8's candidates): `train.py --widths 24 32 48 64
+  --fc 128` (180955 parameters, 2.4x the shipped one), otherwise the shipped recipe, 19.4 min.
+  Held-out stills AP 0.904 → 0.912, P / R at 0.4 0.97 / 0.84 → 0.97 / 0.83; held-out video AP
+  0.769 → 0.765, P / R at 0.4 0.96 / 0.67 → 0.95 / 0.67 (`ball/evaluate.py`, two decimals). No
+  gain for twice the cost per patch: the verifier is not short of capacity.
 
 ## Known limits
 - Recall is capped by the detector's candidates (ceiling column); on video the detector proposes
