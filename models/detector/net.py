@@ -67,6 +67,19 @@ class CenterNet(nn.Module):
         return self.hm(h), self.wh(h), self.off(h)
 
 
+def add_identity_blocks(net):
+    """Appends one residual `DWBlock` to the stride-8 and one to the stride-16 stage, each starting
+    as the identity (its pointwise BatchNorm's gamma is 0, so it adds 0 to its input, which is
+    non-negative after the stage's last ReLU): a trained net gains capacity where it is cheap
+    (0.3 ms at 960x544, models README) without losing what it has learnt."""
+    for stage in (net.s8, net.s16):
+        c = stage[-1].pw[0].out_channels
+        block = DWBlock(c, c)
+        nn.init.zeros_(block.pw[1].weight)
+        stage.append(block)
+    return net
+
+
 class Exported(nn.Module):
     """Net + normalisation-free decoder: heatmap peaks (3x3 max-pool NMS) → top-K boxes."""
 

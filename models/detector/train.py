@@ -17,7 +17,7 @@ import torch.nn.functional as F
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from common import BALL, CLASSES, INPUT_H, INPUT_W, PAD  # noqa: E402
 from data import load_cache  # noqa: E402
-from net import STRIDE, CenterNet, Exported  # noqa: E402
+from net import STRIDE, CenterNet, Exported, add_identity_blocks  # noqa: E402
 from onnx_init import freeze_batchnorm, load_onnx  # noqa: E402
 
 CROP = 256
@@ -149,6 +149,8 @@ def main():
     init.add_argument("--init-onnx", default=None,
                     help="start from an exported ONNX detector (its BatchNorm is folded: trains with "
                          "BatchNorm statistics frozen)")
+    ap.add_argument("--extra-blocks", action="store_true",
+                    help="after --init/--init-onnx, add an identity-initialised block at stride 8 and 16 (net.add_identity_blocks)")
     ap.add_argument("--wh-weight", type=float, default=0.5)
     ap.add_argument("--ball-weight", type=float, default=1.0, help="heatmap loss weight of the ball class")
     ap.add_argument("--group-crops", type=float, default=0.0,
@@ -175,6 +177,9 @@ def main():
         net.load_state_dict(torch.load(args.init))
     if args.init_onnx:
         load_onnx(net, args.init_onnx)
+    if args.extra_blocks:
+        add_identity_blocks(net)
+    if args.init_onnx:
         freeze_batchnorm(net.train())
     net = net.to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
@@ -231,7 +236,7 @@ def main():
         torch.save(net.state_dict(), args.checkpoint)
     export(net, args.out)
     meta = {"train_seconds": round(train_s, 1), "iterations": done, "minutes_budget": args.minutes, "lr": args.lr,
-            "wh_weight": args.wh_weight, "ball_weight": args.ball_weight, "group_crops": args.group_crops, "init": args.init or args.init_onnx, "batch": args.batch,
+            "wh_weight": args.wh_weight, "ball_weight": args.ball_weight, "group_crops": args.group_crops, "extra_blocks": args.extra_blocks, "init": args.init or args.init_onnx, "batch": args.batch,
             "crop": CROP, "frames": n, "caches": args.cache, "cache_weights": args.cache_weights, "seed": args.seed, "threads": args.threads,
             "torch": torch.__version__}
     pathlib.Path(args.out + ".train.json").write_text(json.dumps(meta, indent=1))
