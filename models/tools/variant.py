@@ -19,6 +19,7 @@ import pathlib
 import re
 import shutil
 import sys
+import tomllib
 
 import numpy as np
 import onnx
@@ -27,8 +28,7 @@ from onnx import helper, numpy_helper
 MODELS = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(MODELS / "detector"))
 from common import CLASSES, BALL, evaluate  # noqa: E402
-
-STRIDE = 4
+from net import STRIDE  # noqa: E402
 
 
 def constant(node):
@@ -65,13 +65,13 @@ def person_peak(model, k):
     keep = nodes[at].output[0]
     nodes[at].output[0] = "variant_ball_keep"
     persons = np.array([c != BALL for c in range(len(CLASSES))]).reshape(1, -1, 1, 1)
-    new = [helper.make_node("Constant", [], ["variant_persons"], value=numpy_helper.from_array(persons)),
-           helper.make_node("Constant", [], ["variant_ball"], value=numpy_helper.from_array(~persons))]
+    new = [helper.make_node("Constant", [], ["variant_persons"], value=numpy_helper.from_array(persons))]
     if k == 1:
         new.append(helper.make_node("Or", ["variant_persons", "variant_ball_keep"], [keep]))
     else:
         pads = [(k - 1) // 2, (k - 1) // 2, k // 2, k // 2]
-        new += [helper.make_node("MaxPool", [heat], ["variant_pool"], kernel_shape=[k, k], pads=pads, strides=[1, 1]),
+        new += [helper.make_node("Constant", [], ["variant_ball"], value=numpy_helper.from_array(~persons)),
+                helper.make_node("MaxPool", [heat], ["variant_pool"], kernel_shape=[k, k], pads=pads, strides=[1, 1]),
                 helper.make_node("Equal", ["variant_pool", heat], ["variant_person_keep"]),
                 helper.make_node("And", ["variant_persons", "variant_person_keep"], ["variant_a"]),
                 helper.make_node("And", ["variant_ball", "variant_ball_keep"], ["variant_b"]),
@@ -112,7 +112,8 @@ def main():
     ap.add_argument("--score", nargs="*", default=[], help="held-out exports to score it on")
     args = ap.parse_args()
     text = args.manifest.read_text()
-    src = args.manifest.parent / re.search(r'^file = "(.+)"', text, re.M).group(1)
+    manifest = tomllib.loads(text)
+    src = args.manifest.parent / manifest["file"]
     model = onnx.load(str(src))
     dims = model.graph.input[0].type.tensor_type.shape.dim
     h, w = dims[2].dim_value, dims[3].dim_value
@@ -135,16 +136,14 @@ def main():
     text = re.sub(r"^shape = \[1, 3, \d+, \d+\]", f"shape = [1, 3, {h}, {w}]", text, flags=re.M)
     (args.out / args.manifest.name).write_text(text)
     # The second-stage models the manifest names come along unchanged.
-    for name in re.findall(r'^(?:ball_verifier|foot_refiner) = "(.+)"', text, re.M):
-        manifest = args.manifest.parent / name
-        shutil.copy(manifest, args.out / name)
-        patch = re.search(r'^file = "(.+)"', manifest.read_text(), re.M).group(1)
+    for name in (manifest[k] for k in ("ball_verifier", "foot_refiner") if k in manifest):
+        shutil.copy(args.manifest.parent / name, args.out / name)
+        patch = tomllib.loads((args.manifest.parent / name).read_text())["file"]
         shutil.copy(args.manifest.parent / patch, args.out / patch)
     print(f"{args.out / args.manifest.name}: input {w}x{h}, person peak {args.person_peak}x{args.person_peak}, sha256 {sha}")
     if args.score:
-        t = re.search(r"^score = ([\d.]+)", text, re.M).group(1)
-        b = re.search(r"^ball_score = ([\d.]+)", text, re.M).group(1)
-        res = score(dst, args.score, h, w, float(t), float(b))
+        t, b = manifest["thresholds"]["score"], manifest["thresholds"]["ball_score"]
+        res = score(dst, args.score, h, w, t, b)
         print(f"held-out stills at the manifest's thresholds (persons {t}, ball {b}):")
         print("| class | precision | recall | AP50 | objects |")
         print("|---|---|---|---|---|")
