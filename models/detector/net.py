@@ -67,16 +67,26 @@ class CenterNet(nn.Module):
         return self.hm(h), self.wh(h), self.off(h)
 
 
-def add_identity_blocks(net):
-    """Appends one residual `DWBlock` to the stride-8 and one to the stride-16 stage, each starting
-    as the identity (its pointwise BatchNorm's gamma is 0, so it adds 0 to its input, which is
-    non-negative after the stage's last ReLU): a trained net gains capacity where it is cheap
-    (stride 8-16, models README) without losing what it has learnt."""
-    for stage in (net.s8, net.s16):
-        c = stage[-1].pw[0].out_channels
-        block = DWBlock(c, c)
-        nn.init.zeros_(block.pw[1].weight)
-        stage.append(block)
+def identity_block(c):
+    """A residual `DWBlock` that starts as the identity: its pointwise BatchNorm's gamma is 0, so
+    it adds 0 to its input, which is non-negative after the preceding ReLU."""
+    block = DWBlock(c, c)
+    nn.init.zeros_(block.pw[1].weight)
+    return block
+
+
+def add_identity_blocks(net, stride8_16=True, stride4=0):
+    """Adds identity-initialised residual blocks to a trained net, so it gains capacity without
+    losing what it has learnt: with `stride8_16`, one at the end of the stride-8 and one of the
+    stride-16 stage (where it is cheap, models README); `stride4` more after the stride-4 fusion,
+    just before the head (where the small players and the ball are decided, and each block costs
+    most)."""
+    if stride8_16:
+        for stage in (net.s8, net.s16):
+            stage.append(identity_block(stage[-1].pw[0].out_channels))
+    if stride4:
+        c = net.head[0].in_channels
+        net.fuse4 = nn.Sequential(net.fuse4, *[identity_block(c) for _ in range(stride4)])
     return net
 
 

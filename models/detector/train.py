@@ -151,6 +151,9 @@ def main():
                          "BatchNorm statistics frozen)")
     ap.add_argument("--extra-blocks", action="store_true",
                     help="after --init/--init-onnx, add an identity-initialised block at stride 8 and 16 (net.add_identity_blocks)")
+    ap.add_argument("--extra-s4-blocks", type=int, default=0,
+                    help="after --init/--init-onnx, add this many identity-initialised blocks at stride 4, before the head "
+                         "(net.add_identity_blocks)")
     ap.add_argument("--wh-weight", type=float, default=0.5)
     ap.add_argument("--ball-weight", type=float, default=1.0, help="heatmap loss weight of the ball class")
     ap.add_argument("--group-crops", type=float, default=0.0,
@@ -177,8 +180,8 @@ def main():
         net.load_state_dict(torch.load(args.init))
     if args.init_onnx:
         load_onnx(net, args.init_onnx)
-    if args.extra_blocks:
-        add_identity_blocks(net)
+    if args.extra_blocks or args.extra_s4_blocks:
+        add_identity_blocks(net, stride8_16=args.extra_blocks, stride4=args.extra_s4_blocks)
     if args.init_onnx:
         freeze_batchnorm(net.train())
     net = net.to(memory_format=torch.channels_last)
@@ -236,7 +239,7 @@ def main():
         torch.save(net.state_dict(), args.checkpoint)
     export(net, args.out)
     meta = {"train_seconds": round(train_s, 1), "iterations": done, "minutes_budget": args.minutes, "lr": args.lr,
-            "wh_weight": args.wh_weight, "ball_weight": args.ball_weight, "group_crops": args.group_crops, "extra_blocks": args.extra_blocks, "init": args.init or args.init_onnx, "batch": args.batch,
+            "wh_weight": args.wh_weight, "ball_weight": args.ball_weight, "group_crops": args.group_crops, "extra_blocks": args.extra_blocks, "extra_s4_blocks": args.extra_s4_blocks, "init": args.init or args.init_onnx, "batch": args.batch,
             "crop": CROP, "frames": n, "caches": args.cache, "cache_weights": args.cache_weights, "seed": args.seed, "threads": args.threads,
             "torch": torch.__version__}
     pathlib.Path(args.out + ".train.json").write_text(json.dumps(meta, indent=1))
