@@ -85,11 +85,16 @@ def sample_crop(rng, img, boxes, group_share=0.0):
     return out, nb
 
 
-def gaussian_sigma(w, h):
-    return max(0.5, 0.12 * math.sqrt(max(w, 1.0) * max(h, 1.0)) / STRIDE)
+# Heatmap target spread (cells): PERSON_SIGMA = (factor, floor) for the person classes; the ball
+# keeps (0.12, 0.5). Stages 1-8 used (0.12, 0.5) for all.
+SIGMA = (0.12, 0.5)
 
 
-def build_targets(boxes, size):
+def gaussian_sigma(w, h, factor=SIGMA[0], floor=SIGMA[1]):
+    return max(floor, factor * math.sqrt(max(w, 1.0) * max(h, 1.0)) / STRIDE)
+
+
+def build_targets(boxes, size, person_sigma=SIGMA):
     g = size // STRIDE
     hm = np.zeros((NC, g, g), np.float32)
     ign = np.zeros((NC, g, g), np.float32)  # 1 = ignore this cell in the heatmap loss
@@ -103,7 +108,7 @@ def build_targets(boxes, size):
         ix, iy = int(cx), int(cy)
         if not (0 <= ix < g and 0 <= iy < g):
             continue
-        sg = gaussian_sigma(x1 - x0, y1 - y0)
+        sg = gaussian_sigma(x1 - x0, y1 - y0, *(SIGMA if c == BALL else person_sigma))
         r = int(3 * sg) + 1
         ya, yb, xa, xb = max(0, iy - r), min(g, iy + r + 1), max(0, ix - r), min(g, ix + r + 1)
         gauss = np.exp(-((xx[ya:yb, xa:xb] - ix) ** 2 + (yy[ya:yb, xa:xb] - iy) ** 2) / (2 * sg * sg))
@@ -154,6 +159,9 @@ def main():
     ap.add_argument("--extra-s4-blocks", type=int, default=0,
                     help="after --init/--init-onnx, add this many identity-initialised blocks at stride 4, before the head "
                          "(net.add_identity_blocks)")
+    ap.add_argument("--person-sigma", type=float, nargs=2, default=list(SIGMA), metavar=("FACTOR", "FLOOR"),
+                    help="person heatmap Gaussian: sigma = max(FLOOR, FACTOR * sqrt(w * h) / stride) cells; smaller "
+                         "gives sharper peaks, so two people one cell apart can both be peaks")
     ap.add_argument("--wh-weight", type=float, default=0.5)
     ap.add_argument("--ball-weight", type=float, default=1.0, help="heatmap loss weight of the ball class")
     ap.add_argument("--group-crops", type=float, default=0.0,
@@ -211,7 +219,7 @@ def main():
             k = int(rng.integers(len(boxes)))
             im, bx = sample_crop(rng, imgs[k], boxes[k], args.group_crops)
             xb.append(im)
-            tg.append(build_targets(bx, CROP))
+            tg.append(build_targets(bx, CROP, tuple(args.person_sigma)))
         x = torch.from_numpy(np.stack(xb)).permute(0, 3, 1, 2).float().div(255.0)
         x = x.contiguous(memory_format=torch.channels_last)
         hm_t, ign_t, wh_t, off_t, reg_t = (torch.from_numpy(np.stack(a)) for a in zip(*tg))
@@ -239,7 +247,7 @@ def main():
         torch.save(net.state_dict(), args.checkpoint)
     export(net, args.out)
     meta = {"train_seconds": round(train_s, 1), "iterations": done, "minutes_budget": args.minutes, "lr": args.lr,
-            "wh_weight": args.wh_weight, "ball_weight": args.ball_weight, "group_crops": args.group_crops, "extra_blocks": args.extra_blocks, "extra_s4_blocks": args.extra_s4_blocks, "init": args.init or args.init_onnx, "batch": args.batch,
+            "wh_weight": args.wh_weight, "ball_weight": args.ball_weight, "group_crops": args.group_crops, "extra_blocks": args.extra_blocks, "extra_s4_blocks": args.extra_s4_blocks, "person_sigma": args.person_sigma, "init": args.init or args.init_onnx, "batch": args.batch,
             "crop": CROP, "frames": n, "caches": args.cache, "cache_weights": args.cache_weights, "seed": args.seed, "threads": args.threads,
             "torch": torch.__version__}
     pathlib.Path(args.out + ".train.json").write_text(json.dumps(meta, indent=1))
