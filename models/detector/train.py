@@ -85,8 +85,8 @@ def sample_crop(rng, img, boxes, group_share=0.0):
     return out, nb
 
 
-# Heatmap target spread (cells): PERSON_SIGMA = (factor, floor) for the person classes; the ball
-# keeps (0.12, 0.5). Stages 1-8 used (0.12, 0.5) for all.
+# Heatmap target spread in cells, (factor, floor): sigma = max(floor, factor * sqrt(w * h) / STRIDE).
+# Stages 1-8 used SIGMA for every class; the ball always does, the persons unless --person-sigma.
 SIGMA = (0.12, 0.5)
 
 

@@ -17,7 +17,6 @@ import tomllib
 MODELS = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(MODELS / "detector"))
 from common import BALL, CLASSES, INPUT_H, INPUT_W, iou  # noqa: E402
-from data import read_export  # noqa: E402
 from evaluate import frames_at, run_export, session  # noqa: E402
 
 PLAYER = CLASSES.index("player")
@@ -32,7 +31,7 @@ def main():
     thr = tomllib.loads(pathlib.Path(a.manifest).read_text())["thresholds"]
     raw = run_export(session(a.onnx, 2), a.exports)
     frames = frames_at(raw, thr["score"], thr["ball_score"])
-    # read_export keeps labels.csv's row order: the occlusion column lines up with `objects`.
+    # run_export (data.read_export) keeps labels.csv's row order: occlusion lines up with `objects`.
     occlusion = {}
     for d in a.exports:
         with open(pathlib.Path(d) / "labels.csv", newline="") as f:
