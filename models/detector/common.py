@@ -83,6 +83,29 @@ def ball_match(det, gt, frame_h):
     return (dcx - gcx) ** 2 + (dcy - gcy) ** 2 <= tol * tol
 
 
+def match_class(dets, gts, c, mode="iou", frame_h=0):
+    """Greedy matching of one class, as the card scores it: detections of class `c` best first,
+    each to the unused true box of that class (visible or not) it fits best (IoU >= 0.5, or for
+    `mode` "centre" the ball centre rule). Yields (detection, index into `gts` or -1)."""
+    used = set()
+    for d in sorted([d for d in dets if d[5] == c], key=lambda d: -d[4]):
+        best, bj = -1.0, -1
+        for j, x in enumerate(gts):
+            if x[4] != c or j in used:
+                continue
+            if mode == "iou":
+                q = iou(d, x)
+                ok = q >= 0.5
+            else:
+                ok = ball_match(d, x, frame_h)
+                q = 1.0 if ok else 0.0
+            if ok and q > best:
+                best, bj = q, j
+        if bj >= 0:
+            used.add(bj)
+        yield d, bj
+
+
 def evaluate(frames, score_thr=0.0, ball_thr=0.0):
     """frames: list of (dets [(x1,y1,x2,y2,s,c)], gts [(x1,y1,x2,y2,c,visible)], frame_h).
 
@@ -95,29 +118,12 @@ def evaluate(frames, score_thr=0.0, ball_thr=0.0):
             scored = []  # (score, tp)
             npos = 0
             for dets, gts, fh in frames:
-                g = [x for x in gts if x[4] == c]
-                vis = [x for x in g if x[5]]
-                npos += len(vis)
-                used = [False] * len(g)
-                for d in sorted([d for d in dets if d[5] == c], key=lambda d: -d[4]):
-                    best, bj = -1.0, -1
-                    for j, x in enumerate(g):
-                        if used[j]:
-                            continue
-                        if mode == "iou":
-                            q = iou(d, x)
-                            ok = q >= 0.5
-                        else:
-                            ok = ball_match(d, x, fh)
-                            q = 1.0 if ok else 0.0
-                        if ok and q > best:
-                            best, bj = q, j
-                    if bj < 0:
+                npos += sum(1 for x in gts if x[4] == c and x[5])
+                for d, j in match_class(dets, gts, c, mode, fh):
+                    if j < 0:
                         scored.append((d[4], 0))
-                    else:
-                        used[bj] = True
-                        if g[bj][5]:
-                            scored.append((d[4], 1))
+                    elif gts[j][5]:
+                        scored.append((d[4], 1))
             scored.sort(key=lambda t: -t[0])
             tp = np.cumsum([t for _, t in scored]) if scored else np.zeros(0)
             fp = np.cumsum([1 - t for _, t in scored]) if scored else np.zeros(0)

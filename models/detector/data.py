@@ -10,7 +10,8 @@ from common import CLASSES, INPUT_H, INPUT_W, letterbox
 
 def read_export(export_dir):
     """Yields dicts per image: path, width, height, camera, look_seed, objects
-    [(x0, y0, x1, y1, class_index, visible)] in frame pixels (boxes clipped to the image).
+    [(x0, y0, x1, y1, class_index, visible)] in frame pixels (boxes clipped to the image), and
+    occlusion (0..1, one per object, in the same order).
     visible = occlusion < 0.9 (the export's own rule for its YOLO labels)."""
     export_dir = pathlib.Path(export_dir)
     images = {}
@@ -20,17 +21,19 @@ def read_export(export_dir):
                 "path": str(export_dir / "images" / row["image"]),
                 "width": int(row["width"]), "height": int(row["height"]),
                 "camera": row["camera"], "look_seed": int(row["look_seed"]), "objects": [],
+                "occlusion": [],
             })
             im["objects"].append((
                 float(row["x0"]), float(row["y0"]), float(row["x1"]), float(row["y1"]),
                 CLASSES.index(row["class"]), float(row["occlusion"]) < 0.9,
             ))
+            im["occlusion"].append(float(row["occlusion"]))
     # Images with no labelled object at all still count (negatives).
     for p in sorted((export_dir / "images").iterdir()):
         if p.name not in images:
             img = cv2.imread(str(p))
             images[p.name] = {"path": str(p), "width": img.shape[1], "height": img.shape[0],
-                              "camera": "?", "look_seed": -1, "objects": []}
+                              "camera": "?", "look_seed": -1, "objects": [], "occlusion": []}
     return [images[k] for k in sorted(images)]
 
 

@@ -208,6 +208,7 @@ def main():
         opt, lambda i: min(1.0, (i + 1) / warm) * 0.5 * (1 + math.cos(math.pi * progress(i))))
     avg = None
     done = 0
+    person_sigma = tuple(args.person_sigma)
     for it in range(args.iters):
         if progress(it) >= 1.0:
             break
@@ -219,7 +220,7 @@ def main():
             k = int(rng.integers(len(boxes)))
             im, bx = sample_crop(rng, imgs[k], boxes[k], args.group_crops)
             xb.append(im)
-            tg.append(build_targets(bx, CROP, tuple(args.person_sigma)))
+            tg.append(build_targets(bx, CROP, person_sigma))
         x = torch.from_numpy(np.stack(xb)).permute(0, 3, 1, 2).float().div(255.0)
         x = x.contiguous(memory_format=torch.channels_last)
         hm_t, ign_t, wh_t, off_t, reg_t = (torch.from_numpy(np.stack(a)) for a in zip(*tg))

@@ -1,22 +1,21 @@
 """Where the detector's missed players are: recall by occlusion band and, for the unoccluded
 ones, what the detector gave instead (a player box at IoU 0.3-0.5, a box of another role, nothing)
 and how tall they were at the detector's input. Matching and thresholds as the card's
-(`common.evaluate`: detections best first, each to the unused true box of its class with the best
-IoU >= 0.5); occlusion from the exports' labels.csv.
+(`common.match_class`, which `common.evaluate` scores with); occlusion from the exports' labels.csv
+(`data.read_export`).
 
 Run: models/.venv-train/bin/python models/tools/misses.py [--onnx models/touchline-det.onnx] \
          models/data/det/test-900 models/data/det/test-901 models/data/det/test-902
 """
 import argparse
 import collections
-import csv
 import pathlib
 import sys
 import tomllib
 
 MODELS = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(MODELS / "detector"))
-from common import BALL, CLASSES, INPUT_H, INPUT_W, iou  # noqa: E402
+from common import BALL, CLASSES, INPUT_H, INPUT_W, iou, match_class  # noqa: E402
 from evaluate import frames_at, run_export, session  # noqa: E402
 
 PLAYER = CLASSES.index("player")
@@ -31,29 +30,15 @@ def main():
     thr = tomllib.loads(pathlib.Path(a.manifest).read_text())["thresholds"]
     raw = run_export(session(a.onnx, 2), a.exports)
     frames = frames_at(raw, thr["score"], thr["ball_score"])
-    # run_export (data.read_export) keeps labels.csv's row order: occlusion lines up with `objects`.
-    occlusion = {}
-    for d in a.exports:
-        with open(pathlib.Path(d) / "labels.csv", newline="") as f:
-            for row in csv.DictReader(f):
-                occlusion.setdefault(str(pathlib.Path(d) / "images" / row["image"]), []).append(float(row["occlusion"]))
     bands, kinds, heights = collections.Counter(), collections.Counter(), collections.Counter()
     for (dets, gts, frame_h), (r, *_) in zip(frames, raw):
-        occ = occlusion[r["path"]]
+        used = {j for _, j in match_class(dets, gts, PLAYER) if j >= 0}
         truth = [(i, g) for i, g in enumerate(gts) if g[4] == PLAYER]
-        used = set()
-        for d in sorted((d for d in dets if d[5] == PLAYER), key=lambda d: -d[4]):
-            best, bj = -1.0, -1
-            for i, g in truth:
-                q = iou(d, g)
-                if i not in used and q >= 0.5 and q > best:
-                    best, bj = q, i
-            if bj >= 0:
-                used.add(bj)
         for i, g in truth:
             if not g[5]:
                 continue
-            band = "unoccluded" if occ[i] == 0 else ("occluded < 50 %" if occ[i] < 0.5 else "occluded 50-90 %")
+            occ = r["occlusion"][i]
+            band = "unoccluded" if occ == 0 else ("occluded < 50 %" if occ < 0.5 else "occluded 50-90 %")
             bands[band, "all"] += 1
             if i in used:
                 continue
