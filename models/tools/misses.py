@@ -1,4 +1,5 @@
-"""Where the detector's missed players are: recall by occlusion band and, for the unoccluded
+"""Where the detector's missed players are: recall by occlusion band, by how far (in heatmap
+cells at the detector's input) the nearest other person's centre is, and, for the unoccluded
 ones, what the detector gave instead (a player box at IoU 0.3-0.5, a box of another role, nothing)
 and how tall they were at the detector's input. Matching and thresholds as the card's
 (`common.match_class`, which `common.evaluate` scores with); occlusion from the exports' labels.csv
@@ -17,6 +18,7 @@ MODELS = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(MODELS / "detector"))
 from common import BALL, CLASSES, INPUT_H, INPUT_W, iou, match_class  # noqa: E402
 from evaluate import frames_at, run_export, session  # noqa: E402
+from net import STRIDE  # noqa: E402
 
 PLAYER = CLASSES.index("player")
 
@@ -30,13 +32,25 @@ def main():
     thr = tomllib.loads(pathlib.Path(a.manifest).read_text())["thresholds"]
     raw = run_export(session(a.onnx, 2), a.exports)
     frames = frames_at(raw, thr["score"], thr["ball_score"])
-    bands, kinds, heights = collections.Counter(), collections.Counter(), collections.Counter()
+    bands, kinds, heights, near = (collections.Counter() for _ in range(4))
     for (dets, gts, frame_h), (r, *_) in zip(frames, raw):
         used = {j for _, j in match_class(dets, gts, PLAYER) if j >= 0}
         truth = [(i, g) for i, g in enumerate(gts) if g[4] == PLAYER]
+        scale = min(INPUT_W / r["width"], INPUT_H / frame_h)  # the letterbox's
+
+        def cell(b):
+            return int((b[0] + b[2]) / 2 * scale / STRIDE), int((b[1] + b[3]) / 2 * scale / STRIDE)
+
         for i, g in truth:
             if not g[5]:
                 continue
+            # Chebyshev distance in heatmap cells to the nearest other person's centre (any role,
+            # visible or not): at 0-1 the two share one 3x3 peak neighbourhood.
+            (cx, cy), others = cell(g), [cell(o) for j, o in enumerate(gts) if j != i and o[4] != BALL]
+            d = min([max(abs(cx - ox), abs(cy - oy)) for ox, oy in others] + [99])
+            ring = "0-1 cells" if d <= 1 else "2 cells" if d == 2 else ">= 3 cells"
+            near[ring, "all"] += 1
+            near[ring, "missed"] += i not in used
             occ = r["occlusion"][i]
             band = "unoccluded" if occ == 0 else ("occluded < 50 %" if occ < 0.5 else "occluded 50-90 %")
             bands[band, "all"] += 1
@@ -48,13 +62,17 @@ def main():
             same = max([iou(d, g) for d in dets if d[5] == PLAYER] + [0.0])
             other = max([iou(d, g) for d in dets if d[5] not in (PLAYER, BALL)] + [0.0])
             kinds["player box at IoU 0.3-0.5" if same >= 0.3 else "another role" if other >= 0.3 else "no box"] += 1
-            h = (g[3] - g[1]) * min(INPUT_W / r["width"], INPUT_H / frame_h)  # the letterbox's scale
+            h = (g[3] - g[1]) * scale
             heights["< 12 px" if h < 12 else "12-20 px" if h < 20 else "20-40 px" if h < 40 else ">= 40 px"] += 1
     print("| players | true | missed | recall |\n|---|---|---|---|")
     for b in ("unoccluded", "occluded < 50 %", "occluded 50-90 %"):
         n, m = bands[b, "all"], bands[b, "missed"]
         print(f"| {b} | {n} | {m} | {1 - m / max(n, 1):.3f} |")
-    print("unoccluded misses, what the detector gave:", dict(kinds))
+    print("\n| nearest other person's centre | true | missed | recall |\n|---|---|---|---|")
+    for b in ("0-1 cells", "2 cells", ">= 3 cells"):
+        n, m = near[b, "all"], near[b, "missed"]
+        print(f"| {b} | {n} | {m} | {1 - m / max(n, 1):.3f} |")
+    print("\nunoccluded misses, what the detector gave:", dict(kinds))
     print("unoccluded misses, height at the detector's input:", dict(heights))
 
 
