@@ -37,8 +37,14 @@ class DWBlock(nn.Module):
 
 
 class CenterNet(nn.Module):
-    def __init__(self, num_classes=4, w=(16, 32, 64, 96), head=32):
+    """`sub` > 1 makes the heads sub-cell: each stride-4 cell predicts a sub x sub block of
+    heatmap, size and offset cells (pixel shuffle), so the outputs are at stride 4 / sub and two
+    people one stride-4 cell apart can give two peaks, for the price of wider 1x1 head convs."""
+
+    def __init__(self, num_classes=4, w=(16, 32, 64, 96), head=32, sub=1):
         super().__init__()
+        self.sub = sub
+        self.stride = STRIDE // sub
         c1, c2, c3, c4 = w
         self.stem = conv_bn(3, c1, 3, 2)
         self.s4 = nn.Sequential(DWBlock(c1, c2, 2), DWBlock(c2, c2))
@@ -50,9 +56,9 @@ class CenterNet(nn.Module):
         self.fuse8 = DWBlock(head, head)
         self.fuse4 = DWBlock(head, head)
         self.head = conv_bn(head, head, 3)
-        self.hm = nn.Conv2d(head, num_classes, 1)
-        self.wh = nn.Conv2d(head, 2, 1)
-        self.off = nn.Conv2d(head, 2, 1)
+        self.hm = nn.Conv2d(head, num_classes * sub * sub, 1)
+        self.wh = nn.Conv2d(head, 2 * sub * sub, 1)
+        self.off = nn.Conv2d(head, 2 * sub * sub, 1)
         nn.init.constant_(self.hm.bias, -4.0)
 
     def forward(self, x):
@@ -64,7 +70,39 @@ class CenterNet(nn.Module):
         p = self.fuse8(F.interpolate(p, scale_factor=2.0, mode="nearest") + self.lat8(f8))
         p = self.fuse4(F.interpolate(p, scale_factor=2.0, mode="nearest") + self.lat4(f4))
         h = self.head(p)
-        return self.hm(h), self.wh(h), self.off(h)
+        hm, wh, off = self.hm(h), self.wh(h), self.off(h)
+        if self.sub > 1:
+            hm, wh, off = (F.pixel_shuffle(t, self.sub) for t in (hm, wh, off))
+        return hm, wh, off
+
+
+def split_heads(net, sub):
+    """Turns a trained stride-4 net (`sub` 1) into a sub-cell one whose every sub-cell starts
+    with its parent cell's heatmap score and box: the exported decoder then finds the parent's
+    peak sub x sub times with one box, which NMS merges, so the detections start as the trained
+    net's. Offsets are re-based: centre x = (4·cx + off)·4 = (sub·cx + j + off')·(4 / sub) gives
+    off' = sub·off - j (and likewise y with the sub-row i)."""
+    if net.sub != 1:
+        raise ValueError("split_heads: the net's heads are already sub-cell")
+    r = sub * sub
+
+    def widen(conv, per_cell):
+        new = nn.Conv2d(conv.in_channels, conv.out_channels * r, 1)
+        with torch.no_grad():
+            for k in range(conv.out_channels):
+                for i in range(sub):
+                    for j in range(sub):
+                        # pixel_shuffle: channel k·sub² + i·sub + j → output channel k, sub-cell (i, j)
+                        w, b = per_cell(k, i, j, conv.weight[k], conv.bias[k])
+                        new.weight[k * r + i * sub + j] = w
+                        new.bias[k * r + i * sub + j] = b
+        return new
+
+    net.hm = widen(net.hm, lambda k, i, j, w, b: (w, b))
+    net.wh = widen(net.wh, lambda k, i, j, w, b: (w, b))
+    net.off = widen(net.off, lambda k, i, j, w, b: (sub * w, sub * b - (j if k == 0 else i)))
+    net.sub, net.stride = sub, STRIDE // sub
+    return net
 
 
 def identity_block(c):
@@ -96,7 +134,7 @@ class Exported(nn.Module):
     def __init__(self, net, k=64):
         super().__init__()
         self.net = net
-        self.k = k
+        self.k = k * net.sub * net.sub  # a sub-cell net finds each peak up to sub² times before NMS
 
     def forward(self, x):
         hm, wh, off = self.net(x)
@@ -114,8 +152,8 @@ class Exported(nn.Module):
         g = pos.unsqueeze(1).expand(1, 2, self.k)
         bwh = torch.exp(torch.gather(wh, 2, g))
         boff = torch.gather(off, 2, g)
-        cx = (xs.to(hm.dtype) + boff[:, 0]) * STRIDE
-        cy = (ys.to(hm.dtype) + boff[:, 1]) * STRIDE
+        cx = (xs.to(hm.dtype) + boff[:, 0]) * self.net.stride
+        cy = (ys.to(hm.dtype) + boff[:, 1]) * self.net.stride
         bw, bh = bwh[:, 0], bwh[:, 1]
         out = torch.stack(
             [cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2, scores, cls.to(hm.dtype)], dim=2

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from common import BALL, CLASSES, INPUT_H, INPUT_W, PAD  # noqa: E402
 from data import load_cache  # noqa: E402
-from net import STRIDE, CenterNet, Exported, add_identity_blocks  # noqa: E402
+from net import STRIDE, CenterNet, Exported, add_identity_blocks, split_heads  # noqa: E402
 from onnx_init import freeze_batchnorm, load_onnx  # noqa: E402
 
 CROP = 256
@@ -85,30 +85,38 @@ def sample_crop(rng, img, boxes, group_share=0.0):
     return out, nb
 
 
-# Heatmap target spread in cells, (factor, floor): sigma = max(floor, factor * sqrt(w * h) / STRIDE).
+# Heatmap target spread in cells, (factor, floor): sigma = max(floor, factor * sqrt(w * h) / stride), the
+# stride of the heatmap (4, or 4 / --sub): the same factor is the same spread in pixels at any stride (the
+# floor stays in cells: 2 px at stride 4, 1 px at stride 2).
 # Stages 1-8 used SIGMA for every class; the ball always does, the persons unless --person-sigma.
 SIGMA = (0.12, 0.5)
 
 
-def gaussian_sigma(w, h, factor=SIGMA[0], floor=SIGMA[1]):
-    return max(floor, factor * math.sqrt(max(w, 1.0) * max(h, 1.0)) / STRIDE)
+def gaussian_sigma(w, h, factor=SIGMA[0], floor=SIGMA[1], stride=STRIDE):
+    return max(floor, factor * math.sqrt(max(w, 1.0) * max(h, 1.0)) / stride)
 
 
-def build_targets(boxes, size, person_sigma=SIGMA):
-    g = size // STRIDE
+def build_targets(boxes, size, person_sigma=SIGMA, person_box_cells=0, stride=STRIDE):
+    """Heatmap, ignore mask, box size, centre offset and regression mask of one crop. With
+    `person_box_cells` R > 0 every cell within R cells (Chebyshev) of a person's centre cell also
+    learns that person's box (size and the offset from that cell to the centre; a cell near two
+    people learns the nearer one), so the cells beside a peak predict the same box as the peak
+    and NMS merges them, which lets a finer peak rule keep two people one cell apart."""
+    g = size // stride
     hm = np.zeros((NC, g, g), np.float32)
     ign = np.zeros((NC, g, g), np.float32)  # 1 = ignore this cell in the heatmap loss
     wh = np.zeros((2, g, g), np.float32)
     off = np.zeros((2, g, g), np.float32)
     regm = np.zeros((g, g), np.float32)
+    near = np.full((g, g), np.inf, np.float32)  # distance (cells) to the centre a cell regresses
     yy, xx = np.mgrid[0:g, 0:g].astype(np.float32)
     for x0, y0, x1, y1, c, v in boxes:
         c = int(c)
-        cx, cy = (x0 + x1) / 2 / STRIDE, (y0 + y1) / 2 / STRIDE
+        cx, cy = (x0 + x1) / 2 / stride, (y0 + y1) / 2 / stride
         ix, iy = int(cx), int(cy)
         if not (0 <= ix < g and 0 <= iy < g):
             continue
-        sg = gaussian_sigma(x1 - x0, y1 - y0, *(SIGMA if c == BALL else person_sigma))
+        sg = gaussian_sigma(x1 - x0, y1 - y0, *(SIGMA if c == BALL else person_sigma), stride)
         r = int(3 * sg) + 1
         ya, yb, xa, xb = max(0, iy - r), min(g, iy + r + 1), max(0, ix - r), min(g, ix + r + 1)
         gauss = np.exp(-((xx[ya:yb, xa:xb] - ix) ** 2 + (yy[ya:yb, xa:xb] - iy) ** 2) / (2 * sg * sg))
@@ -117,9 +125,16 @@ def build_targets(boxes, size, person_sigma=SIGMA):
             continue
         hm[c, ya:yb, xa:xb] = np.maximum(hm[c, ya:yb, xa:xb], gauss)
         hm[c, iy, ix] = 1.0
-        wh[:, iy, ix] = (math.log(max(x1 - x0, 1.0)), math.log(max(y1 - y0, 1.0)))
-        off[:, iy, ix] = (cx - ix, cy - iy)
-        regm[iy, ix] = 1.0
+        rr = person_box_cells if c != BALL else 0
+        for y in range(max(0, iy - rr), min(g, iy + rr + 1)):
+            for x in range(max(0, ix - rr), min(g, ix + rr + 1)):
+                d = math.hypot(cx - x - 0.5, cy - y - 0.5)
+                if (x, y) != (ix, iy) and d >= near[y, x]:
+                    continue
+                near[y, x] = -1.0 if (x, y) == (ix, iy) else d  # a centre cell keeps its own object
+                wh[:, y, x] = (math.log(max(x1 - x0, 1.0)), math.log(max(y1 - y0, 1.0)))
+                off[:, y, x] = (cx - x, cy - y)
+                regm[y, x] = 1.0
     ign = ign * (hm < 0.99)
     return hm, ign, wh, off, regm
 
@@ -162,6 +177,12 @@ def main():
     ap.add_argument("--person-sigma", type=float, nargs=2, default=list(SIGMA), metavar=("FACTOR", "FLOOR"),
                     help="person heatmap Gaussian: sigma = max(FLOOR, FACTOR * sqrt(w * h) / stride) cells; smaller "
                          "gives sharper peaks, so two people one cell apart can both be peaks")
+    ap.add_argument("--person-box-cells", type=int, default=0, metavar="R",
+                    help="cells within R of a person's centre cell also learn its box (build_targets); "
+                         "0 = the centre cell only, as stages 1-8")
+    ap.add_argument("--sub", type=int, default=1,
+                    help="sub-cell heads (net.CenterNet): outputs at stride 4 / SUB; with --init/--init-onnx of a "
+                         "stride-4 net its heads are split (net.split_heads) so training starts from its detections")
     ap.add_argument("--wh-weight", type=float, default=0.5)
     ap.add_argument("--ball-weight", type=float, default=1.0, help="heatmap loss weight of the ball class")
     ap.add_argument("--group-crops", type=float, default=0.0,
@@ -190,6 +211,11 @@ def main():
         load_onnx(net, args.init_onnx)
     if args.extra_blocks or args.extra_s4_blocks:
         add_identity_blocks(net, stride8_16=args.extra_blocks, stride4=args.extra_s4_blocks)
+    if args.sub > 1:
+        if args.init or args.init_onnx:
+            split_heads(net, args.sub)
+        else:
+            net = CenterNet(NC, sub=args.sub)
     if args.init_onnx:
         freeze_batchnorm(net.train())
     net = net.to(memory_format=torch.channels_last)
@@ -220,7 +246,7 @@ def main():
             k = int(rng.integers(len(boxes)))
             im, bx = sample_crop(rng, imgs[k], boxes[k], args.group_crops)
             xb.append(im)
-            tg.append(build_targets(bx, CROP, person_sigma))
+            tg.append(build_targets(bx, CROP, person_sigma, args.person_box_cells, net.stride))
         x = torch.from_numpy(np.stack(xb)).permute(0, 3, 1, 2).float().div(255.0)
         x = x.contiguous(memory_format=torch.channels_last)
         hm_t, ign_t, wh_t, off_t, reg_t = (torch.from_numpy(np.stack(a)) for a in zip(*tg))
@@ -248,7 +274,7 @@ def main():
         torch.save(net.state_dict(), args.checkpoint)
     export(net, args.out)
     meta = {"train_seconds": round(train_s, 1), "iterations": done, "minutes_budget": args.minutes, "lr": args.lr,
-            "wh_weight": args.wh_weight, "ball_weight": args.ball_weight, "group_crops": args.group_crops, "extra_blocks": args.extra_blocks, "extra_s4_blocks": args.extra_s4_blocks, "person_sigma": args.person_sigma, "init": args.init or args.init_onnx, "batch": args.batch,
+            "wh_weight": args.wh_weight, "ball_weight": args.ball_weight, "group_crops": args.group_crops, "extra_blocks": args.extra_blocks, "extra_s4_blocks": args.extra_s4_blocks, "person_sigma": args.person_sigma, "person_box_cells": args.person_box_cells, "sub": args.sub, "init": args.init or args.init_onnx, "batch": args.batch,
             "crop": CROP, "frames": n, "caches": args.cache, "cache_weights": args.cache_weights, "seed": args.seed, "threads": args.threads,
             "torch": torch.__version__}
     pathlib.Path(args.out + ".train.json").write_text(json.dumps(meta, indent=1))
