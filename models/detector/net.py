@@ -43,6 +43,8 @@ class CenterNet(nn.Module):
 
     def __init__(self, num_classes=4, w=(16, 32, 64, 96), head=32, sub=1):
         super().__init__()
+        if sub < 1 or STRIDE % sub:
+            raise ValueError(f"CenterNet: sub {sub} does not divide the stride {STRIDE}")
         self.sub = sub
         self.stride = STRIDE // sub
         c1, c2, c3, c4 = w
@@ -84,6 +86,8 @@ def split_heads(net, sub):
     off' = sub·off - j (and likewise y with the sub-row i)."""
     if net.sub != 1:
         raise ValueError("split_heads: the net's heads are already sub-cell")
+    if sub < 2 or STRIDE % sub:
+        raise ValueError(f"split_heads: sub {sub} must be 2 or 4 (a divisor of the stride {STRIDE} above 1)")
     r = sub * sub
 
     def widen(conv, per_cell):

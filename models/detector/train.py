@@ -100,8 +100,9 @@ def build_targets(boxes, size, person_sigma=SIGMA, person_box_cells=0, stride=ST
     """Heatmap, ignore mask, box size, centre offset and regression mask of one crop. With
     `person_box_cells` R > 0 every cell within R cells (Chebyshev) of a person's centre cell also
     learns that person's box (size and the offset from that cell to the centre; a cell near two
-    people learns the nearer one), so the cells beside a peak predict the same box as the peak
-    and NMS merges them, which lets a finer peak rule keep two people one cell apart."""
+    people learns the nearer one): meant to make the cells beside a peak repeat its box, for NMS to
+    merge, so that a finer peak rule could keep two people one cell apart. Measured, it does not
+    (models README, "Dense box regression")."""
     g = size // stride
     hm = np.zeros((NC, g, g), np.float32)
     ign = np.zeros((NC, g, g), np.float32)  # 1 = ignore this cell in the heatmap loss
