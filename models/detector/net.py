@@ -46,7 +46,6 @@ class CenterNet(nn.Module):
         if sub < 1 or STRIDE % sub:
             raise ValueError(f"CenterNet: sub {sub} does not divide the stride {STRIDE}")
         self.sub = sub
-        self.stride = STRIDE // sub
         c1, c2, c3, c4 = w
         self.stem = conv_bn(3, c1, 3, 2)
         self.s4 = nn.Sequential(DWBlock(c1, c2, 2), DWBlock(c2, c2))
@@ -62,6 +61,11 @@ class CenterNet(nn.Module):
         self.wh = nn.Conv2d(head, 2 * sub * sub, 1)
         self.off = nn.Conv2d(head, 2 * sub * sub, 1)
         nn.init.constant_(self.hm.bias, -4.0)
+
+    @property
+    def stride(self):
+        """Input pixels per output cell: 4 / sub."""
+        return STRIDE // self.sub
 
     def forward(self, x):
         """Heatmap logits, log box size and offset maps at the output stride (4 / sub)."""
@@ -110,7 +114,7 @@ def split_heads(net, sub):
     net.hm = widen(net.hm, lambda k, i, j, w, b: (w, b))
     net.wh = widen(net.wh, lambda k, i, j, w, b: (w, b))
     net.off = widen(net.off, lambda k, i, j, w, b: (sub * w, sub * b - (j if k == 0 else i)))
-    net.sub, net.stride = sub, STRIDE // sub
+    net.sub = sub
     return net
 
 

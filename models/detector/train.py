@@ -205,18 +205,18 @@ def main():
         sys.exit("--cache-weights needs one positive weight per --cache")
     weights /= weights.sum()
     print(f"training on {n} frames, {args.iters} iterations of {args.batch} crops", flush=True)
-    net = CenterNet(NC)
+    # A stage that starts from stride-4 weights splits its heads below (split_heads); one from
+    # scratch is built with them.
+    start = args.init or args.init_onnx
+    net = CenterNet(NC, sub=1 if start else args.sub)
     if args.init:
         net.load_state_dict(torch.load(args.init))
     if args.init_onnx:
         load_onnx(net, args.init_onnx)
     if args.extra_blocks or args.extra_s4_blocks:
         add_identity_blocks(net, stride8_16=args.extra_blocks, stride4=args.extra_s4_blocks)
-    if args.sub > 1:
-        if args.init or args.init_onnx:
-            split_heads(net, args.sub)
-        else:
-            net = CenterNet(NC, sub=args.sub)
+    if net.sub != args.sub:
+        split_heads(net, args.sub)
     if args.init_onnx:
         freeze_batchnorm(net.train())
     net = net.to(memory_format=torch.channels_last)

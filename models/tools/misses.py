@@ -23,6 +23,14 @@ from net import STRIDE  # noqa: E402
 PLAYER = CLASSES.index("player")
 
 
+def recall_table(title, counts, rows):
+    """Prints a markdown table of true / missed / recall from counts[(row, "all" | "missed")]."""
+    print(f"| {title} | true | missed | recall |\n|---|---|---|---|")
+    for b in rows:
+        n, m = counts[b, "all"], counts[b, "missed"]
+        print(f"| {b} | {n} | {m} | {1 - m / max(n, 1):.3f} |")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--onnx", default=str(MODELS / "touchline-det.onnx"))
@@ -38,16 +46,16 @@ def main():
         truth = [(i, g) for i, g in enumerate(gts) if g[4] == PLAYER]
         scale = min(INPUT_W / r["width"], INPUT_H / frame_h)  # the letterbox's
 
-        def cell(b):
-            return int((b[0] + b[2]) / 2 * scale / STRIDE), int((b[1] + b[3]) / 2 * scale / STRIDE)
-
+        # Each person's centre cell at stride 4 (the ball's is never used).
+        cells = [(int((b[0] + b[2]) / 2 * scale / STRIDE), int((b[1] + b[3]) / 2 * scale / STRIDE)) for b in gts]
         for i, g in truth:
             if not g[5]:
                 continue
             # Chebyshev distance in heatmap cells to the nearest other person's centre (any role,
             # visible or not): at 0-1 the two share one 3x3 peak neighbourhood.
-            (cx, cy), others = cell(g), [cell(o) for j, o in enumerate(gts) if j != i and o[4] != BALL]
-            d = min([max(abs(cx - ox), abs(cy - oy)) for ox, oy in others] + [99])
+            (cx, cy) = cells[i]
+            d = min([max(abs(cx - ox), abs(cy - oy)) for j, (ox, oy) in enumerate(cells) if j != i and gts[j][4] != BALL]
+                    + [99])
             ring = "0-1 cells" if d <= 1 else "2 cells" if d == 2 else ">= 3 cells"
             near[ring, "all"] += 1
             near[ring, "missed"] += i not in used
@@ -64,14 +72,9 @@ def main():
             kinds["player box at IoU 0.3-0.5" if same >= 0.3 else "another role" if other >= 0.3 else "no box"] += 1
             h = (g[3] - g[1]) * scale
             heights["< 12 px" if h < 12 else "12-20 px" if h < 20 else "20-40 px" if h < 40 else ">= 40 px"] += 1
-    print("| players | true | missed | recall |\n|---|---|---|---|")
-    for b in ("unoccluded", "occluded < 50 %", "occluded 50-90 %"):
-        n, m = bands[b, "all"], bands[b, "missed"]
-        print(f"| {b} | {n} | {m} | {1 - m / max(n, 1):.3f} |")
-    print("\n| nearest other person's centre | true | missed | recall |\n|---|---|---|---|")
-    for b in ("0-1 cells", "2 cells", ">= 3 cells"):
-        n, m = near[b, "all"], near[b, "missed"]
-        print(f"| {b} | {n} | {m} | {1 - m / max(n, 1):.3f} |")
+    recall_table("players", bands, ("unoccluded", "occluded < 50 %", "occluded 50-90 %"))
+    print()
+    recall_table("nearest other person's centre", near, ("0-1 cells", "2 cells", ">= 3 cells"))
     print("\nunoccluded misses, what the detector gave:", dict(kinds))
     print("unoccluded misses, height at the detector's input:", dict(heights))
 
