@@ -208,6 +208,11 @@ def write_manifest(models, args, sha, score_thr, ball_thr, tm, n_looks):
         verifier += ('# Foot-point refiner (models/touchline-foot.md): moves each person box\'s bottom-centre to the feet\n'
                      '# seen at native resolution.\n'
                      'foot_refiner = "touchline-foot.toml"\n')
+    # A sub-cell net (net.CenterNet sub > 1) takes its peaks at stride 4 / sub (and keeps 64·sub² rows).
+    sub = int(tm.get("sub", 1))
+    stride = 4 // sub
+    rows = session(args.onnx, 1).get_outputs()[0].shape[1]
+    heads = "stride-4 heads" if sub == 1 else f"stride-4 heads with {sub}x{sub} sub-cell outputs (stride-{stride} peaks)"
     text = f'''# Touchline player/ball detector. Read by edge-node (edge_node::detect::DetectorManifest);
 # written by models/detector/evaluate.py (models/train_detector.sh): do not edit by hand.
 name = "{args.name}"
@@ -225,10 +230,11 @@ mean = [0.0, 0.0, 0.0]  # (pixel - mean) / std on 0..255 values
 std = [255.0, 255.0, 255.0]
 pad_value = {PAD}
 
-# Output `detections` f32 [1, 64, 6]: x1, y1, x2, y2 in model-input pixels (before un-letterboxing),
+# Output `detections` f32 [1, {rows}, 6]: x1, y1, x2, y2 in model-input pixels (before un-letterboxing),
 # score 0..1 (sigmoid of the centre heatmap), class id (index into `classes`, as f32). Decoding
-# (3x3 max-pool peak suppression + top-64 over all classes) is inside the graph; rows that are not
-# heatmap peaks have score 0 (padding). Still apply the thresholds and the usual NMS.
+# (3x3 max-pool peak suppression on the stride-{stride} heatmap + top-{rows} over all classes) is inside
+# the graph; rows that are not heatmap peaks have score 0 (padding). Still apply the thresholds and
+# the usual NMS.
 [output]
 layout = "boxes-xyxy-score-class"
 
@@ -246,7 +252,7 @@ ball_score = {ball_thr}
 nms_iou = 0.5
 
 [provenance]
-architecture = "CenterNet-style FCN, depthwise-separable, stride-4 heads, in-graph decode"
+architecture = "CenterNet-style FCN, depthwise-separable, {heads}, in-graph decode"
 training_script = "models/train_detector.sh"
 generator = "sample-feeds frames"
 train_seeds = "{_seed_groups(args.train_exports, args.blurred)} ({n_looks} looks)"
