@@ -21,6 +21,7 @@ import onnxruntime as ort
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from common import BALL, CLASSES, INPUT_H, INPUT_W, PAD, decode_rows, evaluate, letterbox, timed_runs, to_tensor  # noqa: E402
 from data import read_export  # noqa: E402
+from net import STRIDE  # noqa: E402
 
 
 FLOOR = 0.05
@@ -165,7 +166,8 @@ def main():
                "test_frame": chosen["path"] if chosen else None,
                "cpu": platform.processor() or platform.machine()}
     (models / f"{args.name}.metrics.json").write_text(json.dumps(metrics, indent=1))
-    write_manifest(models, args, sha, score_thr, ball_thr, train_meta, len(train_looks))
+    rows = sess.get_outputs()[0].shape[1]
+    write_manifest(models, args, sha, score_thr, ball_thr, train_meta, len(train_looks), rows)
     write_card(models, args, metrics)
 
 
@@ -195,7 +197,8 @@ def _seed_groups(dirs, blurred):
     return "; ".join(f"frames --seed {a}{'' if a == b else f'..{b}'} {r}" for a, b, r in groups)
 
 
-def write_manifest(models, args, sha, score_thr, ball_thr, tm, n_looks):
+def write_manifest(models, args, sha, score_thr, ball_thr, tm, n_looks, rows):
+    """`rows`: the ONNX output's row count (64, or 64·sub² for a sub-cell net)."""
     today = datetime.date.today().isoformat()
     # The ball verifier and the foot refiner (models/train_ball.sh, train_foot.sh) stay named when
     # they are there; retrain them after the detector (they learn this detector's output).
@@ -208,10 +211,9 @@ def write_manifest(models, args, sha, score_thr, ball_thr, tm, n_looks):
         verifier += ('# Foot-point refiner (models/touchline-foot.md): moves each person box\'s bottom-centre to the feet\n'
                      '# seen at native resolution.\n'
                      'foot_refiner = "touchline-foot.toml"\n')
-    # A sub-cell net (net.CenterNet sub > 1) takes its peaks at stride 4 / sub (and keeps 64·sub² rows).
+    # A sub-cell net (net.CenterNet sub > 1) takes its peaks at stride 4 / sub.
     sub = int(tm.get("sub", 1))
-    stride = 4 // sub
-    rows = session(args.onnx, 1).get_outputs()[0].shape[1]
+    stride = STRIDE // sub
     heads = "stride-4 heads" if sub == 1 else f"stride-4 heads with {sub}x{sub} sub-cell outputs (stride-{stride} peaks)"
     text = f'''# Touchline player/ball detector. Read by edge-node (edge_node::detect::DetectorManifest);
 # written by models/detector/evaluate.py (models/train_detector.sh): do not edit by hand.
